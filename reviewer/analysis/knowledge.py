@@ -1,0 +1,154 @@
+"""Kernel API knowledge, loaded from the TOML tables in `rules/` and from users' `--table` files.
+
+Flow position: understanding -> judgement.  The path walker asks this module what a call does
+(acquires or releases which resource, keyed how, under which success condition); rule families
+read their own sections (sleeping calls, callback contexts, never-NULL sources, ...).  Every fact
+is data: a user extends it with a TOML file of the same shape, no Python needed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reviewer import _layout
+from reviewer.errors import InputError
+
+SUCCESS_KINDS = frozenset(
+    {"always", "ret_zero", "ret_nonzero", "ret_nonnull", "ret_not_err", "ret_nonnull_not_err"}
+)
+
+
+def parse_version(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    parts = str(text).strip().split(".")
+    try:
+        major = int(parts[0])
+        minor = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    except ValueError:
+        return None
+    return (major, minor)
+
+
+def version_text(v: tuple[int, int] | None) -> str:
+    return f"{v[0]}.{v[1]}" if v else "unknown"
+
+
+@dataclass(frozen=True)
+class Acquire:
+    name: str
+    group: str
+    kind: str
+    context: str
+    key: str
+    success: str
+    releases_first: bool = False
+
+
+@dataclass(frozen=True)
+class Release:
+    name: str
+    group: str
+    key: str
+
+
+@dataclass
+class Knowledge:
+    acquires: dict[str, Acquire] = field(default_factory=dict)
+    releases: dict[str, Release] = field(default_factory=dict)
+    guards: dict[str, str] = field(default_factory=dict)
+    atomic_groups: set[str] = field(default_factory=set)
+    group_kind: dict[str, str] = field(default_factory=dict)
+    sections: dict[str, Any] = field(default_factory=dict)  # raw tables for rule families
+    version: tuple[int, int] | None = None
+    sources: list[str] = field(default_factory=list)
+
+    def section(self, name: str) -> Any:
+        return self.sections.get(name, [])
+
+    def names_in(self, section: str, key: str = "names") -> set[str]:
+        """All names listed under `key` in the entries of a list section."""
+        out: set[str] = set()
+        for entry in self.section(section):
+            if isinstance(entry, dict):
+                out.update(entry.get(key, []))
+        return out
+
+
+def _applies(entry: dict[str, Any], version: tuple[int, int] | None) -> bool:
+    since = parse_version(entry.get("since"))
+    until = parse_version(entry.get("until"))
+    if version is None:
+        # unknown kernel: take the newest reading of entries that have a lower bound only,
+        # and skip entries that describe an API that is gone
+        return until is None
+    if since and version < since:
+        return False
+    return not (until and version > until)
+
+
+def _merge_sections(into: dict[str, Any], data: dict[str, Any]) -> None:
+    for name, value in data.items():
+        if isinstance(value, list):
+            into.setdefault(name, [])
+            into[name].extend(value)
+        elif isinstance(value, dict):
+            into.setdefault(name, {})
+            if isinstance(into[name], dict):
+                into[name].update(value)
+        else:
+            into[name] = value
+
+
+def _read_table(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read table: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(str(path), f"not a valid TOML table: {exc}") from None
+
+
+def load_knowledge(
+    extra_tables: list[str] | None = None, version: tuple[int, int] | None = None
+) -> Knowledge:
+    """Load every shipped table, then the user's, and index them for the walker."""
+    sections: dict[str, Any] = {}
+    sources: list[str] = []
+    for path in sorted(_layout.rules_dir().glob("*.toml")):
+        _merge_sections(sections, _read_table(path))
+        sources.append(path.name)
+    for extra in extra_tables or []:
+        _merge_sections(sections, _read_table(Path(extra)))
+        sources.append(extra)
+    k = Knowledge(sections=sections, version=version, sources=sources)
+    for entry in sections.get("acquire", []):
+        if not _applies(entry, version):
+            continue
+        success = entry.get("success", "always")
+        if success not in SUCCESS_KINDS:
+            raise InputError("knowledge table", f"unknown success kind {success!r}")
+        for name in entry.get("names", []):
+            k.acquires[name] = Acquire(
+                name,
+                entry["group"],
+                entry.get("kind", "lock"),
+                entry.get("context", "none"),
+                entry.get("key", "arg0"),
+                success,
+                bool(entry.get("releases_first", False)),
+            )
+        k.group_kind.setdefault(entry["group"], entry.get("kind", "lock"))
+        if entry.get("context") == "atomic":
+            k.atomic_groups.add(entry["group"])
+    for entry in sections.get("release", []):
+        if not _applies(entry, version):
+            continue
+        for name in entry.get("names", []):
+            k.releases[name] = Release(name, entry["group"], entry.get("key", "arg0"))
+    k.guards = dict(sections.get("guards", {}))
+    return k

@@ -1,0 +1,119 @@
+"""The abstract state carried along one path of a function.
+
+Flow position: understanding (path walker).  A state holds: the symbolic environment (variable ->
+value), branch facts already taken (so `if (cow)` twice is one consistent path), resources held
+(locks, references, open notifier ranges) keyed by symbolic value, acquisitions still pending on a
+return value (`ret = ..._nonblock(); if (ret) ...`), resources released on the path (double put),
+free-form tags rule families add, and loop iteration counts.  The path itself (the lines that
+matter) travels with the state but is not part of its identity, so equal states met by different
+paths are explored once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+
+@dataclass(frozen=True)
+class Held:
+    group: str
+    kind: str
+    key: str
+    line: int
+    call: str  # the acquiring function, for messages
+    scope: int = -1  # guard(): byte offset of the enclosing block, released at its end
+    atomic: bool = False
+
+
+@dataclass(frozen=True)
+class Pending:
+    symbol: str  # the value whose test decides success
+    held: Held
+    success: str
+
+
+@dataclass(frozen=True)
+class Step:
+    line: int
+    note: str
+
+
+@dataclass(frozen=True)
+class State:
+    env: tuple[tuple[str, str], ...] = ()
+    facts: frozenset[tuple[str, bool]] = frozenset()
+    held: frozenset[Held] = frozenset()
+    pending: frozenset[Pending] = frozenset()
+    released: frozenset[tuple[str, str, int]] = frozenset()  # (group, key, line)
+    tags: frozenset[tuple] = frozenset()
+    loops: tuple[tuple[int, int], ...] = ()
+    path: tuple[Step, ...] = field(default=(), compare=False, hash=False)
+
+    # -- environment -------------------------------------------------------------------------
+    def env_dict(self) -> dict[str, str]:
+        return dict(self.env)
+
+    def with_env(self, env: dict[str, str]) -> State:
+        return replace(self, env=tuple(sorted(env.items())))
+
+    # -- facts ---------------------------------------------------------------------------------
+    def fact(self, cond: str) -> bool | None:
+        if (cond, True) in self.facts:
+            return True
+        if (cond, False) in self.facts:
+            return False
+        return None
+
+    def with_facts(self, facts: list[tuple[str, bool]]) -> State:
+        return replace(self, facts=self.facts | frozenset(facts))
+
+    # -- resources -----------------------------------------------------------------------------
+    def add_held(self, h: Held) -> State:
+        return replace(self, held=self.held | {h})
+
+    def drop_held(self, h: Held) -> State:
+        return replace(self, held=self.held - {h})
+
+    def find_held(self, group: str, key: str) -> Held | None:
+        for h in self.held:
+            if h.group == group and h.key == key:
+                return h
+        return None
+
+    def held_in(self, group: str) -> list[Held]:
+        return [h for h in self.held if h.group == group]
+
+    def atomic_held(self) -> list[Held]:
+        return sorted((h for h in self.held if h.atomic), key=lambda h: h.line)
+
+    def add_tag(self, tag: tuple) -> State:
+        return replace(self, tags=self.tags | {tag})
+
+    def has_tag(self, tag: tuple) -> bool:
+        return tag in self.tags
+
+    def tags_of(self, family: str) -> list[tuple]:
+        return [t for t in self.tags if t and t[0] == family]
+
+    # -- path ----------------------------------------------------------------------------------
+    def step(self, line: int, note: str, limit: int = 40) -> State:
+        path = self.path + (Step(line, note),)
+        if len(path) > limit:
+            path = path[:8] + path[-(limit - 8) :]
+        return replace(self, path=path)
+
+    def loop_count(self, head: int) -> int:
+        for h, n in self.loops:
+            if h == head:
+                return n
+        return 0
+
+    def with_loop(self, head: int, n: int) -> State:
+        loops = tuple((h, c) for h, c in self.loops if h != head) + ((head, n),)
+        return replace(self, loops=tuple(sorted(loops)))
+
+    def widened(self, keep: set[str]) -> State:
+        """Forget what does not matter to resources, to stop state growth at a busy node."""
+        env = tuple((k, v) for k, v in self.env if k in keep or any(v in x for x in keep))
+        facts = frozenset(f for f in self.facts if any(s in f[0] for s in keep))
+        return replace(self, env=env, facts=facts)
