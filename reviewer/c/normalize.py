@@ -8,14 +8,15 @@ preprocessor lines is touched.
 
 The rewrites (all of them replace bytes by spaces or by a keyword padded with spaces):
 
-* iterator macros (`list_for_each_entry(p, h, m)`, `for_each_vma(vmi, vma)`, any identifier with
-  `for_each` in it, plus `EXTRA_ITERATORS`) at the head of a statement, with a braced or unbraced
-  body, become `while` padded with spaces: `while               (p, h, m) { ... }`, so the body is
-  the loop's child.  Any other `name(args) {` at the head of a statement inside a function (an
-  unknown iterator) is treated the same way.
+* iterator macros (`list_for_each_entry(p, h, m)`, `for_each_vma(vmi, vma)`, any identifier
+  with `for_each` or `foreach` in it, plus `EXTRA_ITERATORS`) at the head of a statement, with a
+  braced or unbraced body, become `while` padded with spaces:
+  `while               (p, h, m) { ... }`, so the body is the loop's child.  Any other
+  `name(args) {` at the head of a statement inside a function (an unknown iterator) is treated
+  the same way.
 * `scoped_guard(name, args) stmt` (and `scoped_cond_guard`) becomes `if          (name, args) stmt`;
   the CFG recognises it as a guard, not a branch, by the original bytes at the statement start
-  (see `reviewer.c.parse.ParsedFile.head_word`) or by `Normalized.scoped_guards`.
+  (`reviewer.c.parse.ParsedFile.is_scoped_guard`/`head_word`) or `Normalized.scoped_guards`.
 * annotation macros (`ANNOTATIONS`, and `ANNOTATIONS_WITH_ARGS` together with their argument
   list, and `__attribute__((...))`) are blanked.
 * `SYSCALL_DEFINEn(name, type, arg, ...)` (and `COMPAT_`) at column 0 becomes the header
@@ -71,7 +72,7 @@ ANNOTATIONS_WITH_ARGS: tuple[str, ...] = (
 
 # Iterator-like statement macros whose names do not contain "for_each".
 EXTRA_ITERATORS: tuple[str, ...] = (
-    "do_each_pid_task", "do_each_pid_thread", "xas_for_each_conflict",
+    "do_each_pid_task", "do_each_pid_thread", "for_next_zone_zonelist_nodemask",
 )
 
 # Statement macros that hold a lock for their body.
@@ -362,7 +363,7 @@ class _Normalizer:
 
     @staticmethod
     def is_iterator(word: bytes) -> bool:
-        return b"for_each" in word or word in _EXTRA
+        return b"for_each" in word or b"foreach" in word or word in _EXTRA
 
     def statement_macros(self) -> None:
         masked = self.masked
