@@ -52,3 +52,6 @@ def alias_source_checkout() -> None:
     module = importlib.util.module_from_spec(spec)
     sys.modules["reviewer.rules"] = module
     spec.loader.exec_module(module)
+    parent = sys.modules.get("reviewer")
+    if parent is not None:
+        parent.rules = module  # type: ignore[attr-defined]

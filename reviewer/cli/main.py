@@ -1,0 +1,58 @@
+"""Entry point of `notifier-review`: parses the command line and dispatches to a subcommand.
+
+Flow position: command line.  Every error a user can cause ends here as one line on standard
+error and exit status 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from reviewer import __version__
+from reviewer.errors import EXIT_BAD_INPUT, ReviewError
+
+# subcommand name -> module; each module has add_parser(subparsers) and run(args) -> int
+SUBCOMMANDS: dict[str, str] = {
+    "check": "reviewer.cli.cmd_check",
+    "scan": "reviewer.cli.cmd_scan",
+    "rules": "reviewer.cli.cmd_rules",
+    "explain": "reviewer.cli.cmd_explain",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        sys.stderr.write(f"{self.prog}: {message}\n")
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="notifier-review",
+        description="Review Linux kernel patches for mmu_notifier / HMM mistakes.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, module in SUBCOMMANDS.items():
+        importlib.import_module(module).add_parser(sub, name)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        return int(args.run(args))
+    except ReviewError as exc:
+        sys.stderr.write(f"notifier-review: {exc.one_line()}\n")
+        return exc.exit_status
+    except KeyboardInterrupt:
+        sys.stderr.write("notifier-review: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0

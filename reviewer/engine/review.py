@@ -1,0 +1,209 @@
+"""Reviews a series (or scans files): images, parse, facts, rules, what the patch introduces.
+
+Flow position: judgement.  For each patch and each touched C file, the post image and the pre
+image are parsed (cached by blob id, so patch N's post image is parsed once and reused as patch
+N+1's pre image), the functions the hunks touch are analysed on both sides, and only findings
+whose fingerprint is new in the post image, and that point at a line of the patch, are kept.
+Across the series, a finding that a later patch removes is marked with that patch.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from reviewer.c.facts import FileFacts, Piece
+from reviewer.c.parse import parse_cached
+from reviewer.engine.analyse import FileAnalysis, analyse_functions
+from reviewer.engine.findings import Finding
+from reviewer.engine.rule import RunOptions
+from reviewer.errors import InputError
+from reviewer.images.base import FileImages, Image, ImageProvider
+from reviewer.model import FileChange, Patch, Series
+
+
+@dataclass
+class PatchResult:
+    patch: Patch
+    findings: list[Finding] = field(default_factory=list)
+    analysed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    bounded: list[str] = field(default_factory=list)
+    removed: dict[str, set[str]] = field(default_factory=dict)  # file -> fingerprints it removes
+
+
+@dataclass
+class Report:
+    mode: str  # tree, fragment or scan
+    kernel: str  # the kernel version the rules assumed, or "unknown (strictest reading)"
+    series: Series | None = None
+    results: list[PatchResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    files_scanned: int = 0
+    functions_analysed: int = 0
+    functions_skipped: list[str] = field(default_factory=list)
+    functions_bounded: list[str] = field(default_factory=list)
+
+
+def _facts(path: str, pieces: list[Image], options: RunOptions, fragment: bool) -> FileFacts:
+    parsed = [Piece(parse_cached(img.ident, img.text), img.first_line - 1) for img in pieces]
+    return FileFacts(path, parsed, options.knowledge, fragment=fragment)
+
+
+def _changed_new_lines(change: FileChange) -> tuple[set[int], set[int]]:
+    """(lines added, lines next to a removal) on the post side."""
+    added: set[int] = set()
+    near_removed: set[int] = set()
+    for h in change.hunks:
+        last_new = h.new_start - 1
+        for ln in h.lines:
+            if ln.kind == "+" and ln.new_lineno:
+                added.add(ln.new_lineno)
+            if ln.new_lineno:
+                last_new = ln.new_lineno
+            if ln.kind == "-":
+                near_removed.update({last_new, last_new + 1})
+    return added, near_removed
+
+
+def _changed_old_lines(change: FileChange) -> set[int]:
+    out: set[int] = set()
+    for h in change.hunks:
+        last_old = h.old_start - 1
+        for ln in h.lines:
+            if ln.kind == "-" and ln.old_lineno:
+                out.add(ln.old_lineno)
+            if ln.old_lineno:
+                last_old = ln.old_lineno
+            if ln.kind == "+":
+                out.update({last_old, last_old + 1})
+    return out
+
+
+def _touched(facts: FileFacts, lines: set[int]) -> list[str]:
+    names = []
+    for name, (fd, piece) in facts.defs.items():
+        lo = fd.start_line + piece.line_base
+        hi = fd.end_line + piece.line_base
+        if any(lo <= ln <= hi for ln in lines):
+            names.append(name)
+    return names
+
+
+def _anchor_to_patch(f: Finding, hunk_lines: set[int], added: set[int]) -> Finding | None:
+    if f.line in added or f.line in hunk_lines:
+        return f
+    for step in reversed(f.path):
+        if step.line in added and step.file == f.file:
+            f.line = step.line
+            return f
+    return None
+
+
+def review_patch(
+    patch: Patch, provider: ImageProvider, options: RunOptions, show_all: bool = False
+) -> PatchResult:
+    result = PatchResult(patch)
+    for change in patch.files:
+        if not change.is_c or change.is_binary or not change.hunks:
+            continue
+        images: FileImages = provider.images(patch, change)
+        if not images.post:
+            continue  # file deleted
+        post = _facts(images.path, images.post, options, images.fragment)
+        added, near_removed = _changed_new_lines(change)
+        names = _touched(post, added | near_removed)
+        if not names and not post.ops:
+            continue
+        post_run: FileAnalysis = analyse_functions(post, names, options)
+        pre_fps: set[str] = set()
+        if images.pre:
+            pre = _facts(images.old_path or images.path, images.pre, options, images.fragment)
+            pre_names = [n for n in names if pre.has(n)]
+            pre_names += [n for n in _touched(pre, _changed_old_lines(change)) if n not in names]
+            pre_run = analyse_functions(pre, pre_names, options)
+            pre_fps = {f.fingerprint for f in pre_run.findings}
+            post_all = {f.fingerprint for f in post_run.findings}
+            result.removed[images.path] = pre_fps - post_all
+        hunk_lines = change.touched_new_lines()
+        for f in post_run.findings:
+            if f.fingerprint in pre_fps and not show_all:
+                continue
+            f.patch = patch.index
+            kept = _anchor_to_patch(f, hunk_lines, added)
+            if kept is not None:
+                result.findings.append(kept)
+        result.analysed += [f"{images.path}:{n}" for n in post_run.analysed]
+        result.skipped += [f"{images.path}:{n}" for n in post_run.skipped]
+        result.bounded += [f"{images.path}:{n}" for n in post_run.bounded]
+    result.findings.sort(key=lambda f: (f.file, f.line, f.rule))
+    return result
+
+
+def review_series(
+    series: Series, provider: ImageProvider, options: RunOptions, show_all: bool = False
+) -> Report:
+    report = Report(mode=provider.mode, kernel=_kernel_text(options), series=series)
+    report.notes += series.notes
+    for patch in series.patches:
+        res = review_patch(patch, provider, options, show_all)
+        report.results.append(res)
+    # a finding that a later patch of the series removes
+    for i, res in enumerate(report.results):
+        for f in res.findings:
+            for later in report.results[i + 1 :]:
+                if f.fingerprint in later.removed.get(f.file, set()):
+                    f.fixed_by = later.patch.index
+                    break
+        report.findings += res.findings
+        report.functions_analysed += len(res.analysed)
+        report.functions_skipped += res.skipped
+        report.functions_bounded += res.bounded
+    report.notes += list(getattr(provider, "notes", []))
+    return report
+
+
+def _kernel_text(options: RunOptions) -> str:
+    if options.version is None:
+        return "unknown (strictest reading)"
+    return f"{options.version[0]}.{options.version[1]}"
+
+
+def iter_c_files(paths: list[str]) -> list[str]:
+    out: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                out += [os.path.join(root, f) for f in sorted(files) if f.endswith(".c")]
+        elif os.path.isfile(p):
+            out.append(p)
+        else:
+            raise InputError(p, "no such file or directory")
+    return out
+
+
+def scan_file(path: str, options: RunOptions, display: str | None = None) -> FileAnalysis:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    if b"\0" in data[:8192]:
+        raise InputError(path, "binary file, not C source")
+    facts = _facts(display or path, [Image.of(data)], options, fragment=False)
+    return analyse_functions(facts, list(facts.defs), options)
+
+
+def scan_paths(paths: list[str], options: RunOptions) -> Report:
+    report = Report(mode="scan", kernel=_kernel_text(options))
+    for path in iter_c_files(paths):
+        res = scan_file(path, options)
+        report.files_scanned += 1
+        report.findings += res.findings
+        report.functions_analysed += len(res.analysed)
+        report.functions_skipped += [f"{path}:{n}" for n in res.skipped]
+        report.functions_bounded += [f"{path}:{n}" for n in res.bounded]
+    report.findings.sort(key=lambda f: (f.file, f.line, f.rule))
+    return report
