@@ -220,8 +220,8 @@ class BracketingChecker(FamilyChecker):
         open_ranges = [h for h in st.held_in(GROUP) if h.scope < 0]
         if not open_ranges:
             return
-        if self.begin_wrapper and not self.has_release:
-            return  # a start helper: its caller ends the range
+        if (self.begin_wrapper or self.is_callback) and not self.has_release:
+            return  # a start helper or a paired callback: the range is ended elsewhere
         for h in open_ranges:
             where = "the return" if node.kind == "return" else "the end of the function"
             self.report(

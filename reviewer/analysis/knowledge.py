@@ -60,6 +60,7 @@ class Knowledge:
     acquires: dict[str, Acquire] = field(default_factory=dict)
     releases: dict[str, Release] = field(default_factory=dict)
     guards: dict[str, str] = field(default_factory=dict)
+    field_inits: dict[str, dict[str, Any]] = field(default_factory=dict)
     atomic_groups: set[str] = field(default_factory=set)
     group_kind: dict[str, str] = field(default_factory=dict)
     sections: dict[str, Any] = field(default_factory=dict)  # raw tables for rule families
@@ -151,4 +152,8 @@ def load_knowledge(
         for name in entry.get("names", []):
             k.releases[name] = Release(name, entry["group"], entry.get("key", "arg0"))
     k.guards = dict(sections.get("guards", {}))
+    for entry in sections.get("field_init", []):
+        if _applies(entry, version):
+            for name in entry.get("names", []):
+                k.field_inits[name] = entry
     return k

@@ -114,6 +114,15 @@ class State:
 
     def widened(self, keep: set[str]) -> State:
         """Forget what does not matter to resources, to stop state growth at a busy node."""
-        env = tuple((k, v) for k, v in self.env if k in keep or any(v in x for x in keep))
-        facts = frozenset(f for f in self.facts if any(s in f[0] for s in keep))
+        env = tuple((k, v) for k, v in self.env if k in keep or _root(k) in keep)
+        values = {v for _, v in env}
+        facts = frozenset(f for f in self.facts if f[0] in values or any(s in f[0] for s in keep))
         return replace(self, env=env, facts=facts)
+
+
+def _root(key: str) -> str:
+    for sep in ("->", ".", "["):
+        pos = key.find(sep)
+        if pos > 0:
+            key = key[:pos]
+    return key

@@ -61,7 +61,11 @@ def lvalue_key(node: Node, text: Callable[[Node], str], env: Mapping[str, str]) 
         if base is None or fld is None:
             return None
         optext = text(op) if op is not None else ("->" if "->" in text(node) else ".")
-        base_key = canon(base, text, env)
+        sbase = strip_parens(base)
+        if optext == "." and sbase.type == "identifier":
+            base_key = text(sbase)  # a struct variable is storage: its name is its identity
+        else:
+            base_key = canon(base, text, env)
         return f"{base_key}{optext}{text(fld)}"
     if node.type == "pointer_expression" and text(node).startswith("*"):
         inner = node.child_by_field_name("argument")

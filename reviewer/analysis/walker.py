@@ -133,6 +133,7 @@ class Walk:
         self.exit_states: list[tuple[State, CfgNode, str | None]] = []
         self.locals = unit.local_names()
         self.handed_at_exit: list[Held] = []  # resources the current exit hands to the caller
+        self.repeated_conds: set[str] = set()  # condition texts tested more than once
 
     # -- helpers for checkers ------------------------------------------------------------------
     def line(self, node: Node | CfgNode) -> int:
@@ -191,6 +192,15 @@ class Walk:
                             names.add(root_of(self.text(a)))
                         if cs.dest is not None:
                             names.add(root_of(self.text(cs.dest)))
+        counts: dict[str, int] = {}
+        for n in self.cfg.nodes:
+            if n.kind == "cond" and n.ast is not None and not n.cond_is_opaque:
+                t = self.stmt_text(strip_parens(n.ast)).lstrip("!")
+                counts[t] = counts.get(t, 0) + 1
+        for t, c in counts.items():
+            if c > 1:
+                names.update(re.findall(r"[A-Za-z_]\w*", t))
+                self.repeated_conds.add(t)
         names.discard("")
         return names
 
@@ -264,6 +274,8 @@ class Walk:
             facts = self.cond_facts(node.ast, bool(label), st)
             for c, v in facts:
                 known = st.fact(c)
+                if known is None:
+                    known = _constant_truth(c)
                 if known is not None and known != v:
                     return None
             st = st.with_facts(facts)
@@ -296,11 +308,11 @@ class Walk:
                 if op == "&&":
                     if value:
                         return self.cond_facts(left, True, st) + self.cond_facts(right, True, st)
-                    return [(self.canon(node, st), False)]
+                    return self._fact(node, False, st)
                 if op == "||":
                     if not value:
                         return self.cond_facts(left, False, st) + self.cond_facts(right, False, st)
-                    return [(self.canon(node, st), True)]
+                    return self._fact(node, True, st)
                 if op in ("==", "!="):
                     lt, rt = self.text(left).strip(), self.text(right).strip()
                     truth = value if op == "!=" else not value
@@ -313,7 +325,23 @@ class Walk:
             args = call_args(node)
             if name in TRANSPARENT_CALLS and args:
                 return self.cond_facts(args[0], value, st)
-        return [(self.canon(node, st), value)]
+        return self._fact(node, value, st)
+
+    def _fact(self, node: Node, value: bool, st: State) -> list[tuple[str, bool]]:
+        """Record a branch fact only where it can matter later, to keep states few: tests of
+        plain values (pointers, flags, fields), conditions the function tests more than once,
+        and tests of a pending acquisition's result."""
+        c = self.canon(node, st)
+        if (
+            node.type in ("identifier", "field_expression", "pointer_expression",
+                          "subscript_expression")
+            or self.stmt_text(node) in self.repeated_conds
+            or node.id in self.call_syms
+            or any(p.symbol in c for p in st.pending)
+            or _constant_truth(c) is not None
+        ):
+            return [(c, value)]
+        return []
 
     def _resolve_pending(self, st: State) -> State:
         if not st.pending:
@@ -550,7 +578,9 @@ class Walk:
         name = cs.name
         # out-parameters: a variable whose address is passed may be written by the callee
         env = None
-        for a in cs.args:
+        known = k.acquires.get(name) or k.releases.get(name)
+        writes_args = known is None or known.key.startswith("*")
+        for a in cs.args if writes_args else ():
             a2 = strip_parens(a)
             if a2.type == "pointer_expression" and self.text(a2).startswith("&"):
                 inner = a2.child_by_field_name("argument")
@@ -559,8 +589,13 @@ class Walk:
                         env = st.env_dict()
                     var = self.text(strip_parens(inner))
                     env[var] = f"{var}@L{cs.line}c{a2.start_point[1]}"
-        if env is not None and name not in k.releases:
+                    for key in [x for x in env if x.startswith(var + ".")]:
+                        del env[key]
+        if env is not None:
             st = st.with_env(env)
+        init = k.field_inits.get(name)
+        if init is not None:
+            st = self._field_init(st, cs, init)
         guard = self._guard_group(cs)
         if guard is not None:
             st = self._acquire_guard(st, cs, guard)
@@ -580,6 +615,28 @@ class Walk:
             if r is not None:
                 st = r
         return st
+
+    def _field_init(self, st: State, cs: CallSite, init: dict) -> State:
+        """An initialiser such as mmu_notifier_range_init() writes fields from its arguments."""
+        idx = int(init.get("arg", 0))
+        if idx >= len(cs.args):
+            return st
+        target = strip_parens(cs.args[idx])
+        if target.type == "pointer_expression" and self.text(target).startswith("&"):
+            inner = target.child_by_field_name("argument")
+            base = self.text(inner).strip() + "." if inner is not None else ""
+        else:
+            base = self.canon(target, st) + "->"
+        env = st.env_dict()
+        facts = []
+        for fld, pos in dict(init.get("fields", {})).items():
+            pos = int(pos)
+            if -len(cs.args) <= pos < len(cs.args):
+                value = self.canon(cs.args[pos], st)
+                env[base + fld] = value
+                if fld in init.get("nonzero", []):
+                    facts.append((value, True))
+        return st.with_env(env).with_facts(facts)
 
     def _guard_group(self, cs: CallSite) -> str | None:
         fn = cs.node.child_by_field_name("function")
@@ -737,6 +794,14 @@ class Walk:
         self.exit_states.append((st, node, returned))
         for c in self.checkers:
             c.on_exit(self, st, node, returned)
+
+
+def _constant_truth(value: str) -> bool | None:
+    if value in ("0", "false", "NULL", "0UL", "0L"):
+        return False
+    if value == "true" or (value[:1].isdigit() and value.rstrip("ULul").isdigit()):
+        return value.rstrip("ULul") != "0"
+    return None
 
 
 def _subst(key: str, mapping: dict[str, str]) -> str:
