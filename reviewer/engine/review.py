@@ -10,6 +10,7 @@ Across the series, a finding that a later patch removes is marked with that patc
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 from reviewer.c.facts import FileFacts, Piece
@@ -91,6 +92,20 @@ def _touched(facts: FileFacts, lines: set[int]) -> list[str]:
     return names
 
 
+def _partial_hunks(change: FileChange, facts: FileFacts, changed: set[int]) -> list[str]:
+    """Fragment mode: hunks whose changes fall in no function shown whole."""
+    spans = [(fd.start_line + p.line_base, fd.end_line + p.line_base)
+             for fd, p in facts.defs.values()]
+    out = []
+    for h in change.hunks:
+        lines = [ln for ln in changed if ln in h.new_range() or ln == h.new_start + h.new_len]
+        if lines and not any(lo <= ln <= hi for ln in lines for lo, hi in spans):
+            m = re.search(r"([A-Za-z_]\w*)\s*\(", h.section)
+            name = m.group(1) if m else f"hunk at line {h.new_start}"
+            out.append(f"{change.path}:{name} (the hunk at line {h.new_start} shows part of it)")
+    return out
+
+
 def _anchor_to_patch(f: Finding, hunk_lines: set[int], added: set[int]) -> Finding | None:
     if f.line in added or f.line in hunk_lines:
         return f
@@ -114,6 +129,8 @@ def review_patch(
         post = _facts(images.path, images.post, options, images.fragment)
         added, near_removed = _changed_new_lines(change)
         names = _touched(post, added | near_removed)
+        if images.fragment:
+            result.skipped += _partial_hunks(change, post, added | near_removed)
         if not names and not post.ops:
             continue
         post_run: FileAnalysis = analyse_functions(post, names, options)
@@ -193,13 +210,22 @@ def scan_file(path: str, options: RunOptions, display: str | None = None) -> Fil
     if b"\0" in data[:8192]:
         raise InputError(path, "binary file, not C source")
     facts = _facts(display or path, [Image.of(data)], options, fragment=False)
+    if not facts.defs and facts.pieces[0].parsed.root.has_error and data.strip():
+        raise InputError(path, "tree-sitter cannot make sense of this as C (no function parses)")
     return analyse_functions(facts, list(facts.defs), options)
 
 
 def scan_paths(paths: list[str], options: RunOptions) -> Report:
     report = Report(mode="scan", kernel=_kernel_text(options))
+    explicit = {p for p in paths if os.path.isfile(p)}
     for path in iter_c_files(paths):
-        res = scan_file(path, options)
+        try:
+            res = scan_file(path, options)
+        except InputError as exc:
+            if path in explicit:
+                raise
+            report.notes.append(exc.one_line())
+            continue
         report.files_scanned += 1
         report.findings += res.findings
         report.functions_analysed += len(res.analysed)
