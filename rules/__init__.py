@@ -6,4 +6,4 @@ tables beside it (`api.toml`, ...), which users extend with `--table FILE` witho
 `reviewer.engine.registry` imports the family modules listed in FAMILY_MODULES.
 """
 
-FAMILY_MODULES: tuple[str, ...] = ("bracketing",)
+FAMILY_MODULES: tuple[str, ...] = ("bracketing", "atomic_sleep", "thp_range")
