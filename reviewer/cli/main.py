@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, str] = {
     "scan": "reviewer.cli.cmd_scan",
     "rules": "reviewer.cli.cmd_rules",
     "explain": "reviewer.cli.cmd_explain",
+    "bot": "reviewer.cli.cmd_bot",
 }
 
 

@@ -194,3 +194,25 @@ def series_from_files(paths: list[str], stdin: BinaryIO | None = None) -> Series
         version = series.version
         series.cover = next((c for c in covers if c.version == version), covers[-1])
     return series
+
+
+def patch_from_message(data: bytes, source: str) -> Patch | None:
+    """One mail's bytes as a Patch, for callers that hold messages rather than files (the bot).
+
+    A `[PATCH 0/N]` message without a diff comes back as a cover letter (`is_cover`); a reply or
+    any other message without a diff gives None.  A malformed patch raises InputError naming
+    `source`.
+    """
+    if not mailmod.is_mail(data):
+        return None
+    m = mailmod.parse_mail(data)
+    if is_reply(m.headers.get("Subject", "")):
+        return None
+    try:
+        return _build(m.body, m.headers, source)
+    except _NoDiff as nd:
+        cover: Patch = nd.args[0]
+        if cover.index == 0:
+            cover.is_cover = True
+            return cover
+        return None
