@@ -19,6 +19,7 @@ from reviewer.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 FORMATS: dict[str, str] = {
     "text": "reviewer.voices.text:render_text",
     "json": "reviewer.voices.jsonout:render_json",
+    "email": "reviewer.cli.email_format:render_email",
 }
 
 
@@ -36,6 +37,9 @@ def add_review_options(p: argparse.ArgumentParser) -> None:
                    help="also show findings that were there before the patch")
     p.add_argument("-C", dest="directory", metavar="DIR", default=None,
                    help="run as if started in DIR")
+    from reviewer.cli.email_format import add_email_options
+
+    add_email_options(p)
 
 
 def makefile_version(directory: str | None) -> tuple[int, int] | None:
