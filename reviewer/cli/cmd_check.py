@@ -36,6 +36,7 @@ def _is_file_target(t: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reviewer.cli.progress import progress_for
     from reviewer.engine.review import review_series
     from reviewer.sources import series_from_files, series_from_range, series_from_staged
 
@@ -69,5 +70,10 @@ def run(args: argparse.Namespace) -> int:
         bad = next(t for t in targets if not _is_file_target(t))
         raise UsageError(bad, "no such file (give one revision range, or patch files)")
     options = run_options(args, tree)
-    report = review_series(series, provider, options, show_all=args.all)
+    bar = progress_for(args, len(series.patches), "review")
+    try:
+        report = review_series(series, provider, options, show_all=args.all, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     return emit(report, args)

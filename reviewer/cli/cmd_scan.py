@@ -20,8 +20,22 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reviewer.engine.review import scan_paths
+    from reviewer.cli.config import config_for
+    from reviewer.cli.progress import progress_for
+    from reviewer.cli.scope import in_scope
+    from reviewer.engine.review import iter_c_files, scan_paths
 
     options = run_options(args, args.directory)
-    report = scan_paths(args.paths, options)
+    cfg = config_for(args)
+
+    def select(path: str) -> bool:
+        return in_scope(cfg, path, from_cwd=True)
+
+    total = sum(1 for p in iter_c_files(args.paths) if select(p))
+    bar = progress_for(args, total, "scan")
+    try:
+        report = scan_paths(args.paths, options, progress=bar, select=select)
+    finally:
+        if bar is not None:
+            bar.close()
     return emit(report, args)

@@ -19,6 +19,7 @@ from reviewer.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 FORMATS: dict[str, str] = {
     "text": "reviewer.voices.text:render_text",
     "json": "reviewer.voices.jsonout:render_json",
+    "sarif": "reviewer.voices.sarif:render_sarif",
     "email": "reviewer.cli.email_format:render_email",
 }
 
@@ -37,6 +38,14 @@ def add_review_options(p: argparse.ArgumentParser) -> None:
                    help="also show findings that were there before the patch")
     p.add_argument("-C", dest="directory", metavar="DIR", default=None,
                    help="run as if started in DIR")
+    add_config_options(p)
+
+
+def add_config_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="FILE",
+                   help="configuration file (default: .notifier-review.toml at the repo root)")
+    p.add_argument("--no-config", action="store_true",
+                   help="ignore .notifier-review.toml and its baseline")
     from reviewer.cli.email_format import add_email_options
 
     add_email_options(p)
@@ -71,14 +80,23 @@ def resolve_version(args: argparse.Namespace, tree: str | None):
 
 def run_options(args: argparse.Namespace, tree: str | None = None):
     from reviewer.analysis.knowledge import load_knowledge
+    from reviewer.cli.config import config_for
     from reviewer.engine.rule import RunOptions
 
+    cfg = config_for(args)
+    if cfg.kernel and not getattr(args, "kernel", None):
+        args.kernel = cfg.kernel
     version = resolve_version(args, tree)
-    knowledge = load_knowledge(getattr(args, "table", []), version)
-    return RunOptions(knowledge=knowledge, version=version)
+    knowledge = load_knowledge(getattr(args, "table", []) + cfg.tables, version)
+    return RunOptions(knowledge=knowledge, version=version,
+                      severity_overrides=cfg.severity_overrides, disabled=cfg.disabled)
 
 
 def emit(report, args: argparse.Namespace) -> int:
+    from reviewer.cli.config import config_for
+    from reviewer.cli.scope import apply_config
+
+    apply_config(report, config_for(args))
     module, func = FORMATS[args.format].split(":")
     text = getattr(importlib.import_module(module), func)(report) if args.format in (
         "text", "json") else getattr(importlib.import_module(module), func)(report, args)

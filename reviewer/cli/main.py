@@ -19,6 +19,10 @@ SUBCOMMANDS: dict[str, str] = {
     "scan": "reviewer.cli.cmd_scan",
     "rules": "reviewer.cli.cmd_rules",
     "explain": "reviewer.cli.cmd_explain",
+    "baseline": "reviewer.cli.cmd_baseline",
+    "hook": "reviewer.cli.cmd_hook",
+    "install-hook": "reviewer.cli.cmd_install_hook",
+    "b4-check": "reviewer.cli.cmd_b4",
     "bot": "reviewer.cli.cmd_bot",
 }
 

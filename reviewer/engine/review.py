@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reviewer.c.facts import FileFacts, Piece
@@ -159,11 +160,14 @@ def review_patch(
 
 
 def review_series(
-    series: Series, provider: ImageProvider, options: RunOptions, show_all: bool = False
+    series: Series, provider: ImageProvider, options: RunOptions, show_all: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> Report:
     report = Report(mode=provider.mode, kernel=_kernel_text(options), series=series)
     report.notes += series.notes
     for patch in series.patches:
+        if progress is not None:
+            progress(patch.clean_subject or patch.subject)
         res = review_patch(patch, provider, options, show_all)
         report.results.append(res)
     # a finding that a later patch of the series removes
@@ -215,10 +219,16 @@ def scan_file(path: str, options: RunOptions, display: str | None = None) -> Fil
     return analyse_functions(facts, list(facts.defs), options)
 
 
-def scan_paths(paths: list[str], options: RunOptions) -> Report:
+def scan_paths(
+    paths: list[str], options: RunOptions, progress: Callable[[str], None] | None = None,
+    select: Callable[[str], bool] | None = None,
+) -> Report:
     report = Report(mode="scan", kernel=_kernel_text(options))
     explicit = {p for p in paths if os.path.isfile(p)}
-    for path in iter_c_files(paths):
+    files = [p for p in iter_c_files(paths) if select is None or select(p)]
+    for path in files:
+        if progress is not None:
+            progress(path)
         try:
             res = scan_file(path, options)
         except InputError as exc:
