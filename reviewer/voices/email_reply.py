@@ -118,6 +118,7 @@ def reply_context(res: PatchResult, report: Report, generated: str | None) -> di
         "mode": report.mode,
         "analysed": len(res.analysed),
         "generated_thread": generated,
+        "origin": report.series.origin if report.series else "",
         "patch": res.patch,
     }
 
@@ -149,6 +150,7 @@ def cover_context(report: Report, target: Patch, generated: str | None) -> dict:
         "kernel": report.kernel,
         "skipped": report.functions_skipped,
         "generated_thread": generated,
+        "origin": report.series.origin if report.series else "",
         "notes": report.notes,
         "target": target,
     }
