@@ -1,23 +1,26 @@
 """The bot's replies: one per patch with findings, a cover reply comparing with the last version.
 
 Flow position: bot review -> **compose** -> policy -> delivery.  Replies to patches are rendered
-by the mailing-list voice (`reviewer.voices.email_reply.render_replies`), the same replies `check
---format email` writes.  The bot adds what only it knows, from the template `bot_cover.txt.j2`:
-which findings of the previous version are gone, which remain and which are new (by fingerprint),
-and which patches never arrived.  That text goes into a reply to the cover letter, or, when the
-series has none, into the reply to patch 1 (a patch never gets two replies).  Every reply gets a
-Message-ID derived from its slot (topic, version, patch number) and the bot's marker header, so the
-bot can recognise its own mail when the list sends it back.
+by the mailing-list voice (`reviewer.voices.email_reply.render_replies`, without its cover
+summary), the same replies `check --format email` writes; replies the bot writes itself are
+addressed and threaded with the same header helpers (`reviewer.voices.mailheaders`).  The bot
+adds what only it knows, from the template `bot_cover.txt.j2`: which findings of the previous
+version are gone, which remain and which are new (by fingerprint), and which patches never
+arrived.  That text goes into a reply to the cover letter, or, when the series has none, into the
+reply to patch 1 (a patch never gets two replies).  Every reply gets a Message-ID derived from
+its slot (topic, version, patch number) and the bot's marker header, so the bot can recognise its
+own mail when the list sends it back.
 """
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 import textwrap
 from dataclasses import dataclass, field
 from datetime import UTC
 from email.message import EmailMessage
-from email.utils import format_datetime, getaddresses, parseaddr
+from email.utils import format_datetime, parseaddr
 
 import jinja2
 
@@ -27,6 +30,8 @@ from reviewer.bot.message import BOT_HEADER
 from reviewer.engine.findings import Finding
 from reviewer.engine.review import Report
 from reviewer.model import Patch
+from reviewer.voices import mailheaders as hdr
+from reviewer.voices.email_reply import ReplySettings, attribution, render_replies
 
 
 @dataclass
@@ -85,23 +90,24 @@ def _environment(settings: ComposeSettings) -> jinja2.Environment:
     return env
 
 
-def _thread_headers(msg: EmailMessage, target: Patch, target_id: str,
-                    settings: ComposeSettings) -> None:
-    """Threading and addressing for a reply the bot builds itself."""
-    subject = target.subject
-    msg["Subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}"
-    msg["From"] = settings.sender
-    if target.author:
-        msg["To"] = target.author
-    if settings.cc_original:
-        author = parseaddr(target.author)[1].lower()
-        cc = [f"{n} <{a}>" if n else a for n, a in getaddresses(target.to + target.cc)
-              if a and a.lower() != author]
-        if cc:
-            msg["Cc"] = ", ".join(cc)
-    msg["In-Reply-To"] = f"<{target_id}>"
-    refs = [r for r in target.references if r != target_id] + [target_id]
-    msg["References"] = " ".join(f"<{r}>" for r in refs)
+def _reply_to(target: Patch, body: str, settings: ComposeSettings) -> EmailMessage:
+    """A reply the bot writes itself, addressed and threaded as the email voice does it."""
+    me = hdr.sender(settings.sender)
+    msg = EmailMessage(policy=email.policy.default)
+    to, cc = hdr.recipients(target, me, not settings.cc_original)
+    msg["From"] = me
+    if to:
+        msg["To"] = to
+    if cc:
+        msg["Cc"] = cc
+    msg["Subject"] = hdr.reply_subject(target)
+    parent, refs = hdr.thread_headers(target, None)
+    if parent:
+        msg["In-Reply-To"] = parent
+        msg["References"] = " ".join(refs)
+    msg.set_content(f"{attribution(target)}\n> {hdr.one_line(target.subject)}\n\n{body}\n",
+                    charset="utf-8")
+    return msg
 
 
 def _finish(msg: EmailMessage, slot: str, settings: ComposeSettings) -> EmailMessage:
@@ -128,13 +134,13 @@ def _prepend(msg: EmailMessage, text: str) -> None:
 
 def patch_replies(report: Report, assembled: Assembled,
                   settings: ComposeSettings) -> dict[str, EmailMessage]:
-    """Message-ID of a patch -> the reply to it, for every patch with findings."""
-    from reviewer.bot.voice import render_patch_replies
-
+    """Message-ID of a patch -> the email voice's reply to it, for every patch with findings."""
+    voice = ReplySettings(from_addr=settings.sender, cover=False,
+                          no_cc=not settings.cc_original, templates_dir=settings.templates)
     found: dict[str, EmailMessage] = {}
     wanted = {mid for n, mid in assembled.messages.items() if n}
-    for msg in render_patch_replies(report, settings):
-        target = (msg.get("In-Reply-To") or "").strip().strip("<>")
+    for msg in render_replies(report, voice):
+        target = str(msg.get("In-Reply-To") or "").strip().strip("<>")
         if target in wanted and target not in found:
             found[target] = msg
     return found
@@ -172,13 +178,7 @@ def compose(report: Report, assembled: Assembled, comparison: Comparison | None,
         if target_id and target_id in by_target:
             _prepend(by_target[target_id], notes)
         elif target_id and target_patch is not None:
-            msg = EmailMessage()
-            _thread_headers(msg, target_patch, target_id, settings)
-            who = parseaddr(target_patch.author)[0] or target_patch.author
-            attribution = f"On {target_patch.date}, {who} wrote:" if target_patch.date \
-                else f"{who} wrote:"
-            msg.set_content(f"{attribution}\n> {target_patch.subject}\n\n{notes}\n")
-            by_target[target_id] = msg
+            by_target[target_id] = _reply_to(target_patch, notes, settings)
     elif assembled.missing and by_target:
         first = min(by_target, key=lambda mid: order.get(mid, total + 1))
         _prepend(by_target[first], cover_text(assembled, None, report, settings))
