@@ -67,13 +67,8 @@ def review_result(findings: list, analysed: int, mode: str) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reviewer.cli.common import exit_status, run_options
-    from reviewer.cli.config import config_for
-    from reviewer.cli.scope import apply_config
-    from reviewer.engine.review import review_series
     from reviewer.errors import InputError, ReviewError
-    from reviewer.images.select import provider_for_files
-    from reviewer.sources import series_from_files
+    from reviewer.sources.patchfile import series_from_files
 
     repo_dir = args.directory or os.getcwd()
     try:
@@ -85,6 +80,13 @@ def run(args: argparse.Namespace) -> int:
                     sys.stdout.write("[]\n")
                 return 0
             raise
+        # only now the engine (parsers, git): b4 runs this once per patch, cover letters too
+        from reviewer.cli.common import run_options
+        from reviewer.cli.config import config_for
+        from reviewer.cli.scope import apply_config
+        from reviewer.engine.review import review_series
+        from reviewer.images.select import provider_for_files
+
         provider = provider_for_files(series, None, repo_dir)
         options = run_options(args, repo_dir if provider.mode == "tree" else None)
         report = review_series(series, provider, options)
@@ -103,4 +105,6 @@ def run(args: argparse.Namespace) -> int:
         for f in shown:
             sys.stdout.write(finding_line(f) + "\n")
     sys.stdout.flush()
+    from reviewer.cli.common import exit_status
+
     return exit_status(report, "warning")
