@@ -61,6 +61,7 @@ from reviewer.engine.rule import FamilyChecker, RuleFamily, RuleInfo, RunOptions
 FAMILY_NAME = "atomic-sleep"
 _REASON = __doc__.split("Anti-pattern::")[0].split("Kernel reason\n-------------\n")[1].strip()
 IGNORED_GROUPS = frozenset({"pagefault"})  # pagefault_disable() does not forbid sleeping
+FAULTS_OFF = frozenset({"kmap_atomic", "kmap_local_page_atomic", "pagefault_disable"})
 
 UNDER_LOCK = RuleInfo(
     id="atomic-sleep-under-lock",
@@ -163,6 +164,12 @@ def describe_held(h: Held) -> str:
     return f"{words} taken by {how} at line {h.line}"
 
 
+def _trylock_wrapper(walk: Walk, h: Held) -> bool:
+    """A file's own `return spin_trylock(...)` wrapper: the summaries take its lock as always
+    taken, so where it is tested with `||` the path may not hold it at all."""
+    return "trylock" in h.call and walk.unit.facts.has(h.call)
+
+
 def _what(walk: Walk, call: CallSite, s: Sleep) -> str:
     if s.chain:
         return f"{call.name}() may sleep: {s.shown(walk.unit.name)} (line {s.line}: {s.why})"
@@ -190,10 +197,11 @@ class AtomicSleepChecker(FamilyChecker):
         return with_blockable(st, b) if b is not None else None
 
     def on_call(self, walk: Walk, st: State, call: CallSite) -> State | None:
-        held = [h for h in st.atomic_held() if h.group not in IGNORED_GROUPS]
+        held = [h for h in st.atomic_held() if h.group not in IGNORED_GROUPS
+                and not _trylock_wrapper(walk, h)]
         # an atomic acquisition whose result was never tested (an old-style
         # `pte = pte_offset_map_lock(...)` with no NULL check) is taken as held
-        held += sorted((p.held for p in st.pending if p.held.atomic
+        held += sorted((p.held for p in st.pending if p.held.atomic and p.success == "ret_nonnull"
                         and p.held.group not in IGNORED_GROUPS), key=lambda h: h.line)
         atomic_role = next((r for r in self.roles if r.context == "atomic"), None)
         blockable_role = next((r for r in self.roles if r.context == "sleep-if-blockable"), None)
@@ -204,6 +212,9 @@ class AtomicSleepChecker(FamilyChecker):
         s = call_sleeps(walk, call)
         if s is None:
             return None
+        if s.faults and any(h.group == "pagefault" or h.call in FAULTS_OFF
+                            for h in st.atomic_held()):
+            return None  # page faults are disabled: the user access fails instead of sleeping
         if held:
             self._under_lock(walk, st, call, s, held[-1])
         elif atomic_role is not None:

@@ -35,6 +35,8 @@ class Sleep:
     notifier: bool = False  # starts (or reaches) a notifier range: callbacks may sleep
     chain: tuple[str, ...] = ()  # same-file helpers leading to `call`, outermost first
     line: int = 0  # line of the primitive, when reached through helpers
+    requires: tuple[tuple[int, bool], ...] = ()  # (parameter index, truth) the path tested
+    faults: bool = False  # a user access: it fails instead of sleeping with faults disabled
 
     def shown(self, outer: str) -> str:
         names = (outer, *self.chain, self.call) if self.chain else (outer,)
@@ -108,7 +110,7 @@ def direct_sleep(walk: Walk, call: CallSite) -> Sleep | None:
     e = t.sleeping.get(name)
     if e is not None:
         return Sleep(name, e.get("why", "it may sleep"), e.get("alternative", "none"),
-                     bool(e.get("notifier", False)))
+                     bool(e.get("notifier", False)), faults=bool(e.get("faults", False)))
     idx = t.gfp.get(name)
     if idx is not None and idx < len(call.args):
         mask = walk.text(strip_parens(call.args[idx]))
@@ -124,11 +126,11 @@ def direct_sleep(walk: Walk, call: CallSite) -> Sleep | None:
 
 # -- per-file "may sleep" summaries of the file's own static functions ------------------------
 
-_SUMMARIES: dict[int, dict[str, Sleep | None]] = {}
+_SUMMARIES: dict[int, dict[str, list[Sleep]]] = {}
 _BUSY: set[tuple[int, str]] = set()
 
 
-def _cache(facts: FileFacts) -> dict[str, Sleep | None]:
+def _cache(facts: FileFacts) -> dict[str, list[Sleep]]:
     key = id(facts)
     c = _SUMMARIES.get(key)
     if c is None:
@@ -142,28 +144,47 @@ def call_sleeps(walk: Walk, call: CallSite) -> Sleep | None:
     s = direct_sleep(walk, call)
     if s is not None:
         return s
-    return helper_sleeps(walk.unit.facts, call.name, walk.knowledge)
+    sites = helper_sleeps(walk.unit.facts, call.name, walk.knowledge)
+    return _compatible(walk, call, sites)
+
+
+def _compatible(walk: Walk, call: CallSite, sites: list[Sleep]) -> Sleep | None:
+    """The first sleeping site of a helper that this call's constant arguments allow:
+    `helper(pool, false)` does not reach a sleep guarded by `if (can_sleep)`."""
+    for site in sites:
+        ok = True
+        for idx, truth in site.requires:
+            if idx >= len(call.args):
+                continue
+            arg = walk.text(call.args[idx]).strip()
+            if (arg in ("false", "0", "NULL") and truth) or (arg in ("true", "1") and not truth):
+                ok = False
+        if ok:
+            return site
+    return None
 
 
 def helper_sleeps(facts: FileFacts, name: str, knowledge: Knowledge,
-                  depth: int = 0) -> Sleep | None:
+                  depth: int = 0) -> list[Sleep]:
+    """Where a static function of the file may sleep (empty if nowhere, or if it drops a lock
+    its caller holds: such lock-juggling helpers are judged in their own walk)."""
     entry = facts.defs.get(name)
     if entry is None or not entry[0].is_static or depth >= MAX_CHAIN:
-        return None
+        return []
     cache = _cache(facts)
     if name in cache:
         return cache[name]
     busy = (id(facts), name)
     if busy in _BUSY:
-        return None
+        return []
     unit = facts.unit(name)
     if unit is None:
-        return None
+        return []
     _BUSY.add(busy)
     try:
         probe = _Probe(depth)
         Walk(unit, knowledge, [probe], summaries=facts.summary).run()
-        found = probe.found
+        found = [] if probe.juggles else probe.found
     finally:
         _BUSY.discard(busy)
     cache[name] = found
@@ -240,17 +261,19 @@ def with_blockable(st: State, value: bool) -> State:
 
 
 class _Probe(Checker):
-    """Finds the first call a helper can reach that sleeps, outside what it knows is blockable
-    and before it drops a lock its caller holds."""
+    """Finds the calls a helper can reach that sleep, outside what it knows is blockable, and
+    notes whether it drops a lock its caller holds."""
 
     family = "atomic-sleep-probe"
 
     def __init__(self, depth: int) -> None:
         self.depth = depth
-        self.found: Sleep | None = None
+        self.found: list[Sleep] = []
+        self.juggles = False
 
     def begin(self, walk: Walk) -> None:
         self.aliases = blockable_alias_names(walk)
+        self.params = walk.unit.param_names()
 
     def on_branch(self, walk: Walk, st: State, node, label: object) -> State | None:
         if label in (True, False) and node.kind == "cond" and node.ast is not None:
@@ -259,23 +282,31 @@ class _Probe(Checker):
                 return with_blockable(st, b)
         return None
 
+    def _drops_caller_lock(self, walk: Walk, st: State, call: CallSite) -> bool:
+        k = walk.knowledge
+        rel = k.releases.get(call.name)
+        if rel is not None:
+            return rel.group in k.atomic_groups and \
+                st.find_held(rel.group, walk._key(rel.key, call, st)) is None
+        summ = walk.summaries(call.name)
+        return summ is not None and any(g in k.atomic_groups for g, _ in summ.releases)
+
     def on_call(self, walk: Walk, st: State, call: CallSite) -> State | None:
-        rel = walk.knowledge.releases.get(call.name)
-        if rel is not None and rel.group in walk.knowledge.atomic_groups:
-            if st.find_held(rel.group, walk._key(rel.key, call, st)) is None:
-                return st.add_tag((TAG, "dropped-caller-lock"))
+        if self._drops_caller_lock(walk, st, call):
+            self.juggles = True
             return None
-        if self.found is not None or blockable_tag(st) is True:
+        if len(self.found) >= 4 or blockable_tag(st) is True:
             return None
-        if st.has_tag((TAG, "dropped-caller-lock")):
-            return None
+        requires = tuple(sorted((self.params.index(c), v) for c, v in st.facts
+                                if c in self.params))
         s = direct_sleep(walk, call)
         if s is not None:
-            self.found = Sleep(s.call, s.why, s.alternative, s.notifier, (walk.unit.name,),
-                               call.line + walk.unit.line_base)
+            self.found.append(Sleep(s.call, s.why, s.alternative, s.notifier, (walk.unit.name,),
+                                    call.line + walk.unit.line_base, requires))
             return None
-        inner = helper_sleeps(walk.unit.facts, call.name, walk.knowledge, self.depth + 1)
+        inner = _compatible(walk, call, helper_sleeps(walk.unit.facts, call.name,
+                                                      walk.knowledge, self.depth + 1))
         if inner is not None:
-            self.found = Sleep(inner.call, inner.why, inner.alternative, inner.notifier,
-                               (walk.unit.name, *inner.chain), inner.line)
+            self.found.append(Sleep(inner.call, inner.why, inner.alternative, inner.notifier,
+                                    (walk.unit.name, *inner.chain), inner.line, requires))
         return None

@@ -168,16 +168,24 @@ class _FunctionView:
         return "its use as an rmap_one walker (it is called for any page, THP included)"
 
 
-def _binary(node: Node, text) -> tuple[str, Node, Node] | None:
-    node = strip_parens(node)
-    if node.type != "binary_expression":
-        return None
-    op = node.child_by_field_name("operator")
-    left = node.child_by_field_name("left")
-    right = node.child_by_field_name("right")
-    if op is None or left is None or right is None:
-        return None
-    return text(op), left, right
+def _split_plus(value: str) -> tuple[str, str] | None:
+    """`a&MASK+SIZE` -> (`a&MASK`, `SIZE`): split a canonical value at its last top-level +."""
+    depth = 0
+    for i in range(len(value) - 1, 0, -1):
+        c = value[i]
+        if c == ")":
+            depth += 1
+        elif c == "(":
+            depth -= 1
+        elif c == "+" and depth == 0 and value[i - 1] not in "+-" and value[i + 1:i + 2] != "+":
+            return value[:i], value[i + 1:]
+    return None
+
+
+def _show(value: str) -> str:
+    """A canonical value as a reader would write it: `address&HPAGE_PMD_MASK` spaced out."""
+    value = re.sub(r"@L\d+(?:c\d+)?", "", value)
+    return re.sub(r"(?<=[\w)])([&|+<>-]{1,2})(?=[\w(~])", r" \1 ", value)
 
 
 class ThpRangeChecker(FamilyChecker):
@@ -237,8 +245,9 @@ class ThpRangeChecker(FamilyChecker):
                 return
             r = re.escape(rng)
             reads_start = re.search(r"\b" + r + r"\s*->\s*start\b", body)
+            handed = re.sub(r"\bmmu_notifier_range_blockable\s*\(\s*" + r + r"\s*\)", " ", body)
             reads_end = re.search(r"\b" + r + r"\s*->\s*(?:end|last)\b", body) or re.search(
-                r"[(,]\s*" + r + r"\s*[,)]", body)
+                r"[(,]\s*" + r + r"\s*[,)]", handed)
             start_name, end_name = f"{rng}->start", f"{rng}->end"
         else:
             if len(params) < 4:
@@ -280,12 +289,13 @@ class ThpRangeChecker(FamilyChecker):
         if view.widens:
             return None
         for end_part in self._end_candidates(walk, st, end):
-            b = _binary(end_part, walk.text)
-            if b is not None and b[0] == "+":
-                if self._single_page(walk, st, call, e, start, b, view):
-                    return None
-                if self._mixed(walk, st, call, start, b):
-                    return None
+            split = _split_plus(walk.canon(end_part, st))
+            if split is None:
+                continue
+            if self._single_page(walk, st, call, e, start, split, view):
+                return None
+            if self._mixed(walk, st, call, start, split):
+                return None
         self._pmd_rounded(walk, st, call, start, end, view)
         return None
 
@@ -302,30 +312,33 @@ class ThpRangeChecker(FamilyChecker):
         if node.type != "identifier":
             return node
         value = st.env_dict().get(walk.text(node), "")
-        m = re.fullmatch(r"(\w+)@L(\d+)", value)
+        m = re.fullmatch(r"(\w+)@L(\d+)(?:c(\d+))?", value)
         if not m:
             return node
         line = int(m.group(2)) - 1
+        col = int(m.group(3)) if m.group(3) else None
         stack = [walk.unit.body]
         while stack:
             n = stack.pop()
             if n.start_point[0] > line or n.end_point[0] < line:
                 continue
-            if n.type in ("assignment_expression", "init_declarator"):
+            if col is not None and n.type == "call_expression" and \
+                    n.start_point == (line, col):
+                return n
+            if col is None and n.type in ("assignment_expression", "init_declarator") and \
+                    n.start_point[0] == line:
                 left = n.child_by_field_name("left") or n.child_by_field_name("declarator")
                 right = n.child_by_field_name("right") or n.child_by_field_name("value")
-                if left is not None and right is not None and walk.text(left).strip() == \
-                        m.group(1) and n.start_point[0] == line:
+                if left is not None and right is not None and \
+                        walk.text(left).strip() == m.group(1):
                     return strip_parens(right)
             stack.extend(n.named_children)
         return node
 
     def _single_page(self, walk: Walk, st: State, call: CallSite, e: dict, start: Node,
-                     b: tuple[str, Node, Node], view: _FunctionView) -> bool:
-        _, left, right = b
-        if walk.text(right).strip() != "PAGE_SIZE":
-            return False
-        if walk.canon(left, st) != walk.canon(start, st):
+                     split: tuple[str, str], view: _FunctionView) -> bool:
+        left, right = split
+        if right != "PAGE_SIZE" or left != walk.canon(start, st):
             return False
         if e.get("tlb_only") and view.brackets:
             return True  # per-PTE TLB flush inside a start/end that covers the whole page
@@ -345,12 +358,11 @@ class ThpRangeChecker(FamilyChecker):
         return True
 
     def _mixed(self, walk: Walk, st: State, call: CallSite, start: Node,
-               b: tuple[str, Node, Node]) -> bool:
-        _, left, right = b
-        size = walk.text(right)
+               split: tuple[str, str]) -> bool:
+        cl, size = split
         if not re.search(r"SIZE|<<|size\(|nr_pages", size):
             return False
-        cs, cl = walk.canon(start, st), walk.canon(left, st)
+        cs = walk.canon(start, st)
         if cs == cl:
             return False
         mask = re.compile(r"&\s*~?\(?\s*(?:HPAGE_PMD_MASK|PMD_MASK|HPAGE_PUD_MASK|PUD_MASK|"
@@ -359,8 +371,8 @@ class ThpRangeChecker(FamilyChecker):
             return False  # different variables, but not a rounded/unrounded mix
         self.report(
             walk, MIXED_BASES.id, call.node,
-            f"{call.name}() starts the range at {walk.stmt_text(start)} but computes its end "
-            f"from {walk.stmt_text(left)}: the two are different bases (one rounded to the "
+            f"{call.name}() starts the range at {_show(cs)} but computes its end "
+            f"from {_show(cl)}: the two are different bases (one rounded to the "
             "huge-page boundary, one not), so the range covers neither the huge page nor the "
             "base page. Compute start and end from the same aligned address.",
             st,
