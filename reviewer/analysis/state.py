@@ -11,7 +11,7 @@ paths are explored once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,19 @@ class State:
         values = {v for _, v in env}
         facts = frozenset(f for f in self.facts if f[0] in values or any(s in f[0] for s in keep))
         return replace(self, env=env, facts=facts)
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def replace(st: State, **changes: object) -> State:
+    """`dataclasses.replace` for State, without re-running __init__ (the walker's hot path)."""
+    out = _new(State)
+    d = dict(st.__dict__)
+    d.update(changes)
+    _set(out, "__dict__", d)
+    return out
 
 
 def _root(key: str) -> str:

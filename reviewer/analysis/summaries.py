@@ -5,6 +5,9 @@ leaves held on a parameter (a wrapper that starts a range or takes a lock), what
 caller holds (a put helper), and what it returns holding (a get) become a `Summary` the walker
 applies at every call of that function.  Success conditions are read off the return values:
 a get that returns NULL when it fails is a conditional acquisition, like kref_get_unless_zero().
+A function whose text calls nothing that can take or drop a resource (no table entry, no guard,
+no helper of the file with a non-empty summary) has the empty summary without being walked: on
+big files most helpers are like that, and walking them was most of the cost of a review.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from reviewer.analysis.unit import FunctionUnit
 from reviewer.analysis.walker import CallSite, Checker, Summary, Walk
 from reviewer.c.cfg import CfgNode
 
+_CALLED = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 FAILURE_RETURNS = re.compile(r"^(NULL|0|false|-E[A-Z0-9]+|ERR_PTR\(.*\)|-\d+)$")
 
 
@@ -61,8 +65,27 @@ def _success_of(holding: list[str | None], failing: list[str | None]) -> str | N
     return None
 
 
+def _may_hold_or_drop(unit: FunctionUnit, knowledge: Knowledge) -> bool:
+    """False when no path of the function can take or drop a resource a caller sees.  The test
+    is on the text (names followed by `(`, comments included), a superset of the calls."""
+    names = set(_CALLED.findall(unit.text(unit.body)))
+    if any("guard" in n for n in names):
+        return True
+    if not names.isdisjoint(knowledge.acquires) or not names.isdisjoint(knowledge.releases):
+        return True
+    facts = unit.facts
+    for n in sorted(names):
+        if n != unit.name and facts.has(n):
+            s = facts.summary(n)
+            if s is not None and (s.acquires or s.releases):
+                return True
+    return False
+
+
 def summarise(unit: FunctionUnit, knowledge: Knowledge) -> Summary:
     params = unit.param_names()
+    if not _may_hold_or_drop(unit, knowledge):
+        return Summary(params=params)
     checker = _SummaryChecker(params)
     walk = Walk(unit, knowledge, [checker], summaries=unit.facts.summary).run()
     summ = Summary(params=params)

@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     options = run_options(args, tree)
     bar = progress_for(args, len(series.patches), "review")
     try:
-        report = review_series(series, provider, options, show_all=args.all, progress=bar)
+        report = review_series(series, provider, options, show_all=args.all, progress=bar,
+                               jobs=args.jobs)
     finally:
         if bar is not None:
             bar.close()

@@ -34,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
     total = sum(1 for p in iter_c_files(args.paths) if select(p))
     bar = progress_for(args, total, "scan")
     try:
-        report = scan_paths(args.paths, options, progress=bar, select=select)
+        report = scan_paths(args.paths, options, progress=bar, select=select,
+                            jobs=args.jobs)
     finally:
         if bar is not None:
             bar.close()

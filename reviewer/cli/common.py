@@ -38,6 +38,9 @@ def add_review_options(p: argparse.ArgumentParser) -> None:
                    help="also show findings that were there before the patch")
     p.add_argument("-C", dest="directory", metavar="DIR", default=None,
                    help="run as if started in DIR")
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                   help="review patches (check) or files (scan) in N processes; 0: one per CPU "
+                        "(same findings, same order)")
     add_config_options(p)
 
 

@@ -4,7 +4,10 @@ Flow position: judgement.  For each patch and each touched C file, the post imag
 image are parsed (cached by blob id, so patch N's post image is parsed once and reused as patch
 N+1's pre image), the functions the hunks touch are analysed on both sides, and only findings
 whose fingerprint is new in the post image, and that point at a line of the patch, are kept.
-Across the series, a finding that a later patch removes is marked with that patch.
+The pre image is parsed only when it can matter: the post image has findings, or an earlier
+patch of the series left findings in that file (a later patch that removes one is noted).
+Across the series, a finding that a later patch removes is marked with that patch.  `-j N`
+spreads patches (and scanned files) over N processes (`reviewer.engine.parallel`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from reviewer.c.facts import FileFacts, Piece
 from reviewer.c.parse import parse_cached
 from reviewer.engine.analyse import FileAnalysis, analyse_functions
 from reviewer.engine.findings import Finding
+from reviewer.engine.parallel import jobs_wanted, map_ordered, preload
 from reviewer.engine.rule import RunOptions
 from reviewer.errors import InputError
 from reviewer.images.base import FileImages, Image, ImageProvider
@@ -118,8 +122,12 @@ def _anchor_to_patch(f: Finding, hunk_lines: set[int], added: set[int]) -> Findi
 
 
 def review_patch(
-    patch: Patch, provider: ImageProvider, options: RunOptions, show_all: bool = False
+    patch: Patch, provider: ImageProvider, options: RunOptions, show_all: bool = False,
+    removed_for: Callable[[str], bool] | None = None,
 ) -> PatchResult:
+    """Findings the patch introduces.  `removed_for(path)` says whether the findings the patch
+    removes from that file are wanted (None: always); without findings in the post image the
+    pre image is then not parsed at all."""
     result = PatchResult(patch)
     for change in patch.files:
         if not change.is_c or change.is_binary or not change.hunks:
@@ -136,7 +144,8 @@ def review_patch(
             continue
         post_run: FileAnalysis = analyse_functions(post, names, options)
         pre_fps: set[str] = set()
-        if images.pre:
+        wanted = removed_for is None or removed_for(images.path) or bool(post_run.findings)
+        if images.pre and wanted:
             pre = _facts(images.old_path or images.path, images.pre, options, images.fragment)
             pre_names = [n for n in names if pre.has(n)]
             pre_names += [n for n in _touched(pre, _changed_old_lines(change)) if n not in names]
@@ -161,15 +170,11 @@ def review_patch(
 
 def review_series(
     series: Series, provider: ImageProvider, options: RunOptions, show_all: bool = False,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None = None, jobs: int = 1,
 ) -> Report:
     report = Report(mode=provider.mode, kernel=_kernel_text(options), series=series)
     report.notes += series.notes
-    for patch in series.patches:
-        if progress is not None:
-            progress(patch.clean_subject or patch.subject)
-        res = review_patch(patch, provider, options, show_all)
-        report.results.append(res)
+    report.results = _review_all(series.patches, provider, options, show_all, jobs, progress)
     # a finding that a later patch of the series removes
     for i, res in enumerate(report.results):
         for f in res.findings:
@@ -183,6 +188,43 @@ def review_series(
         report.functions_bounded += res.bounded
     report.notes += list(getattr(provider, "notes", []))
     return report
+
+
+def _reviewable(change: FileChange) -> bool:
+    return change.is_c and not change.is_binary and bool(change.hunks)
+
+
+def _review_all(
+    patches: list[Patch], provider: ImageProvider, options: RunOptions, show_all: bool,
+    jobs: int, progress: Callable[[str], None] | None,
+) -> list[PatchResult]:
+    """review_patch for every patch, in order; the pre images are parsed only where the post
+    image has findings or an earlier patch left findings in the file (`flagged`)."""
+    out: list[PatchResult] = []
+    flagged: set[str] = set()
+    if jobs_wanted(jobs) <= 1 or len(patches) <= 1:
+        for patch in patches:
+            if progress is not None:
+                progress(patch.clean_subject or patch.subject)
+            res = review_patch(patch, provider, options, show_all, flagged.__contains__)
+            flagged.update(f.file for f in res.findings)
+            out.append(res)
+        return out
+    loaded = preload(patches, provider, _reviewable)
+
+    def one(i: int) -> PatchResult:
+        return review_patch(patches[i], loaded, options, show_all, lambda path: False)
+
+    for i, res in enumerate(map_ordered(one, range(len(patches)), jobs)):
+        patch = patches[i]
+        if progress is not None:
+            progress(patch.clean_subject or patch.subject)
+        if any(c.path in flagged for c in patch.files):  # what it removes matters: as -j 1
+            res = review_patch(patch, loaded, options, show_all, flagged.__contains__)
+        res.patch = patch
+        flagged.update(f.file for f in res.findings)
+        out.append(res)
+    return out
 
 
 def _kernel_text(options: RunOptions) -> str:
@@ -221,20 +263,25 @@ def scan_file(path: str, options: RunOptions, display: str | None = None) -> Fil
 
 def scan_paths(
     paths: list[str], options: RunOptions, progress: Callable[[str], None] | None = None,
-    select: Callable[[str], bool] | None = None,
+    select: Callable[[str], bool] | None = None, jobs: int = 1,
 ) -> Report:
     report = Report(mode="scan", kernel=_kernel_text(options))
     explicit = {p for p in paths if os.path.isfile(p)}
     files = [p for p in iter_c_files(paths) if select is None or select(p)]
-    for path in files:
+
+    def one(path: str) -> FileAnalysis | tuple[str, str]:
+        try:
+            return scan_file(path, options)
+        except InputError as exc:  # as plain values: they may come back from another process
+            return exc.subject, exc.message
+
+    for path, res in zip(files, map_ordered(one, files, jobs), strict=True):
         if progress is not None:
             progress(path)
-        try:
-            res = scan_file(path, options)
-        except InputError as exc:
+        if isinstance(res, tuple):
             if path in explicit:
-                raise
-            report.notes.append(exc.one_line())
+                raise InputError(*res)
+            report.notes.append(InputError(*res).one_line())
             continue
         report.files_scanned += 1
         report.findings += res.findings
