@@ -144,6 +144,7 @@ def test_json_protocol_matches_b4s_expectations(tmp_path: Path) -> None:
     results = json.loads(proc.stdout)
     jsonschema.validate(results, schema)
     assert [r["status"] for r in results] == ["pass"]
+    assert "mode tree" in results[0]["summary"]  # images from the repository's own blobs
 
 
 def test_json_protocol_through_b4s_own_runner(tmp_path: Path) -> None:

@@ -13,18 +13,14 @@ import json
 from pathlib import Path
 
 import pytest
-from sources_support import commit, init_repo
-from workflow_support import BUG_RULE, ZAP_BUG, ZAP_CLEAN, run_tool
+from workflow_support import BUG_RULE, ZAP_BUG, bug_tree, run_tool
 
 OTHER_BUG = ZAP_BUG.replace("demo_zap", "demo_zap_other")
 
 
 @pytest.fixture()
 def tree(tmp_path: Path) -> Path:
-    repo = init_repo(tmp_path / "repo")
-    commit(repo, {"mm/zap.c": ZAP_CLEAN}, "base")
-    commit(repo, {"mm/zap.c": ZAP_BUG}, "mm: zap: bail out early")
-    return Path(repo.working_tree_dir)
+    return bug_tree(tmp_path)
 
 
 def _scan_json(root: Path, *extra: str, cwd: Path | None = None) -> tuple[int, dict]:

@@ -14,8 +14,8 @@ from pathlib import Path
 import git
 import jsonschema
 import pytest
-from sources_support import commit, init_repo
-from workflow_support import BUG_RULE, DATA, ZAP_BUG, ZAP_CLEAN, run_tool
+from sources_support import commit
+from workflow_support import BUG_RULE, DATA, ZAP_CLEAN, bug_tree, run_tool
 
 from reviewer.engine.registry import all_rules
 
@@ -29,10 +29,7 @@ def validator() -> jsonschema.Draft7Validator:
 
 @pytest.fixture()
 def tree(tmp_path: Path) -> Path:
-    repo = init_repo(tmp_path / "repo")
-    commit(repo, {"mm/zap.c": ZAP_CLEAN}, "base")
-    commit(repo, {"mm/zap.c": ZAP_BUG}, "mm: zap: bail out early")
-    return Path(repo.working_tree_dir)
+    return bug_tree(tmp_path)
 
 
 def _sarif(root: Path, *args: str) -> tuple[int, dict]:

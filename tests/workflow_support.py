@@ -45,6 +45,16 @@ ZAP_CLEAN_2 = ZAP_CLEAN.replace("\tpte_t *pte;\n", "\tpte_t *pte = NULL;\n")
 BUG_RULE = "bracketing-unbalanced"
 
 
+def bug_tree(tmp_path: Path) -> Path:
+    """A repository whose last commit adds the bracketing bug to mm/zap.c (base: clean)."""
+    from sources_support import commit, init_repo
+
+    repo = init_repo(tmp_path / "repo")
+    commit(repo, {"mm/zap.c": ZAP_CLEAN}, "base")
+    commit(repo, {"mm/zap.c": ZAP_BUG}, "mm: zap: bail out early")
+    return Path(repo.working_tree_dir)
+
+
 def tool_env(home: Path | None = None, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO_ROOT) + (os.pathsep + env["PYTHONPATH"]
