@@ -6,4 +6,6 @@ tables beside it (`api.toml`, ...), which users extend with `--table FILE` witho
 `reviewer.engine.registry` imports the family modules listed in FAMILY_MODULES.
 """
 
-FAMILY_MODULES: tuple[str, ...] = ("bracketing", "atomic_sleep", "thp_range")
+FAMILY_MODULES: tuple[str, ...] = (
+    "bracketing", "atomic_sleep", "thp_range", "refcount", "null_check",
+)

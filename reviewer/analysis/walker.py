@@ -524,6 +524,10 @@ class Walk:
         key = lvalue_key(decl, self.text, env) if decl.type != "identifier" else self.text(decl)
         line = lhs.start_point[0] + 1
         if key is None:
+            if isinstance(rhs, Node) and strip_parens(decl).type != "identifier":
+                # pages[i] = page, per_cpu(x, cpu) = p: a reference stored is handed on
+                return self._hand_on_by_store(st, decl, canon(rhs, self.text, env,
+                                                              self.call_syms))
             return st
         if isinstance(rhs, Node):
             value = canon(rhs, self.text, env, self.call_syms)
@@ -739,13 +743,22 @@ class Walk:
 
     def _release(self, st: State, cs: CallSite, group: str, key: str) -> State:
         h = st.find_held(group, key)
+        if h is None and self.knowledge.group_kind.get(group) in HANDED_KINDS:
+            # a get that returns the object and a put that takes its member (&obj->kref)
+            h = next((x for x in st.held if x.group == group and x.scope < 0
+                      and "&" in (key[:1], x.key[:1])
+                      and root_of(x.key) == root_of(key) and root_of(key)), None)
+            if h is not None:
+                key = h.key
         if h is not None:
             st = st.drop_held(h)
             st = replace(st, released=st.released | {(group, key, self.line(cs.node))})
             return st.step(self.line(cs.node), f"{cs.name}() releases it")
         # a pending acquisition whose success was never tested
         for p in st.pending:
-            if p.held.group == group and p.held.key == key:
+            if p.held.group == group and (p.held.key == key or (
+                    p.held.kind in HANDED_KINDS and "&" in (key[:1], p.held.key[:1])
+                    and root_of(key) == root_of(p.held.key))):
                 st = replace(st, pending=st.pending - {p})
                 return st.step(self.line(cs.node), f"{cs.name}()")
         same_group = [x for x in st.held if x.group == group and x.scope < 0]

@@ -1,0 +1,552 @@
+"""Family `refcount`: every reference taken is dropped or handed on, once, and get/put pairs match.
+
+Kernel reason
+-------------
+A reference (mmget/mmput, mmgrab/mmdrop, get_page/put_page, kref_get/kref_put, a driver's own
+x_get/x_put) keeps an object alive while the holder uses it.  A path that returns without
+dropping it pins the object forever (an mm that never exits, a page that is never freed, an
+HMM struct that outlives its mm); a second put on one path, or a put on a path that never took
+the reference, frees the object under another user's feet.  Gets that can fail
+(kref_get_unless_zero, mmget_not_zero, get_task_mm, an x_get that returns NULL) give a
+reference only on the success branch, so their result must be tested before it is used.
+Finally, a get and its put must take the same object: `hmm_get(struct mm_struct *)` against
+`hmm_put(struct hmm *)` hides that the "get" is a lookup, and readers can no longer match
+each put to its get (John Hubbard's review of the 2019 HMM refcount patch; SEMANTICS.md 3, 7).
+
+Anti-pattern::
+
+    struct hmm *hmm = hmm_get(range->mm);
+
+    if (hmm->mm == NULL)
+            return 0;                /* the reference taken above is never dropped */
+    ret = hmm_invalidate_range(hmm, true, &update);
+    hmm_put(hmm);
+    return ret;
+
+Best practice::
+
+    struct hmm *hmm = mm_get_hmm(range->mm);    /* a lookup named as one */
+
+    if (!hmm)
+            return 0;
+    ret = hmm_invalidate_range(hmm, true, &update);
+    hmm_put(hmm);                                /* on every path that holds it */
+    return ret;
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from tree_sitter import Node
+
+from reviewer.analysis.state import Held, Pending, State
+from reviewer.analysis.symbolic import root_of, strip_parens
+from reviewer.analysis.walker import TRANSPARENT_CALLS, CallSite, Walk
+from reviewer.analysis.words import in_words
+from reviewer.c.cfg import CfgNode
+from reviewer.c.facts import FileFacts
+from reviewer.engine.findings import Finding
+from reviewer.engine.rule import FamilyChecker, RuleFamily, RuleInfo, RunOptions
+
+FAMILY_NAME = "refcount"
+KINDS = frozenset({"ref", "alloc"})
+MAYBE_NULL = frozenset({"ret_nonnull", "ret_nonnull_not_err", "ret_not_err"})
+# name-paired helpers: (regex on the get's name, how to build the put's names from its groups)
+PAIRS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"^(?P<x>\w+)_get$"), ("{x}_put", "{x}_release")),
+    (re.compile(r"^get_(?P<x>\w+)$"), ("put_{x}",)),
+    (re.compile(r"^(?P<x>\w+)_grab$"), ("{x}_drop",)),
+    (re.compile(r"^(?P<x>\w+)_ref$"), ("{x}_unref",)),
+    (re.compile(r"^(?P<x>\w+)_hold$"), ("{x}_release", "{x}_unhold")),
+)
+
+ASYMMETRIC = RuleInfo(
+    id="refcount-asymmetric-pair",
+    family=FAMILY_NAME,
+    severity="warning",
+    summary="a get/put pair of the file takes different objects",
+    reason="A get and its put should take the same kind of object, so that every put can be "
+    "matched to its get by reading the call sites.  A get that takes one object (an mm) and "
+    "returns a reference on another (the hmm hanging from it) is a lookup: name it as one, or "
+    "make it take the object its put takes.",
+    bad="""static struct hmm *hmm_get(struct mm_struct *mm);
+static void hmm_put(struct hmm *hmm);""",
+    good="""static struct hmm *hmm_get(struct hmm *hmm);     /* or: mm_get_hmm(mm) */
+static void hmm_put(struct hmm *hmm);""",
+)
+LEAK = RuleInfo(
+    id="refcount-leak",
+    family=FAMILY_NAME,
+    severity="error",
+    summary="a path returns holding a reference it neither drops nor hands on",
+    reason=__doc__.split("Anti-pattern::")[0].split("Kernel reason\n-------------\n")[1].strip(),
+    bad="""hmm = hmm_get(mm);
+if (hmm->mm == NULL)
+        return 0;
+hmm_put(hmm);""",
+    good="""hmm = hmm_get(mm);
+if (!hmm)
+        return 0;
+ret = use(hmm);
+hmm_put(hmm);
+return ret;""",
+)
+DOUBLE_PUT = RuleInfo(
+    id="refcount-double-put",
+    family=FAMILY_NAME,
+    severity="error",
+    summary="a reference is dropped twice on one path",
+    reason="Each get is paid back by exactly one put; a second put on the same path drops a "
+    "reference somebody else holds, and the object is freed while still in use.",
+    bad="""if (err)
+        put_page(page);
+put_page(page);""",
+    good="""if (err)
+        goto out;
+...
+out:
+put_page(page);""",
+)
+PUT_WITHOUT_GET = RuleInfo(
+    id="refcount-put-without-get",
+    family=FAMILY_NAME,
+    severity="error",
+    summary="a put on a path where the conditional get failed",
+    reason="A conditional get (get_page_unless_zero, kref_get_unless_zero, mmget_not_zero, "
+    "refcount_inc_not_zero) takes nothing when it fails; a failure path that reaches the put "
+    "of the success path drops a reference the function never had, and frees an object other "
+    "users still hold.",
+    bad="""if (!get_page_unless_zero(page))
+        goto out;
+...
+out:
+put_page(page);""",
+    good="""if (!get_page_unless_zero(page))
+        return -EBUSY;
+...
+put_page(page);""",
+)
+UNCHECKED_GET = RuleInfo(
+    id="refcount-unchecked-get",
+    family=FAMILY_NAME,
+    severity="error",
+    summary="the result of a get that can fail is dereferenced without a check",
+    reason="Gets for objects that may be dying (kref_get_unless_zero() inside, get_task_mm(), "
+    "a lookup that returns NULL) and allocations give nothing on failure; using the result "
+    "without testing it dereferences NULL (or an ERR_PTR) exactly when the object is going "
+    "away, which is the race the get was meant to handle.",
+    bad="""hmm = hmm_get(mm);
+down_write(&hmm->mirrors_sem);""",
+    good="""hmm = hmm_get(mm);
+if (!hmm)
+        return;
+down_write(&hmm->mirrors_sem);""",
+)
+
+
+def _tracked(walk: Walk, group: str) -> bool:
+    return walk.knowledge.group_kind.get(group) in KINDS
+
+
+def _refers_to(value: str, root: str) -> bool:
+    """`value` passes the object `root` itself or the address of one of its members."""
+    if not root:
+        return False
+    if value == root:
+        return True
+    return value.startswith("&") and root_of(value) == root
+
+
+class RefcountChecker(FamilyChecker):
+    family = FAMILY_NAME
+    rules = {r.id: r for r in (ASYMMETRIC, LEAK, DOUBLE_PUT, PUT_WITHOUT_GET, UNCHECKED_GET)}
+
+    def begin(self, walk: Walk) -> None:
+        k = walk.knowledge
+        self.consumers = k.names_in("ref_consumers")
+        self.borrowers = k.names_in("ref_borrowers") | set(TRANSPARENT_CALLS)
+        self.assertions = k.names_in("assertions")
+        self.put_keys: dict[tuple[str, str], str] = {}  # (group, key) -> the put's name
+        self.leaks: list[tuple[Held, CfgNode, State]] = []
+        self.deferred: list[tuple[str, Node, str, State]] = []
+        self._before: State | None = None
+        self.acq_nodes: dict[tuple[str, str, int], Node] = {}
+        self.nofail: set[str] = set()
+        for node in walk.cfg.nodes:
+            if node.ast is None:
+                continue
+            for op in walk._ops(node):
+                if op.kind == "call" and "__GFP_NOFAIL" in walk.text(op.node):
+                    cs: CallSite = op.extra  # type: ignore[assignment]
+                    self.nofail.add(f"{cs.name}@L{cs.line}c{cs.node.start_point[1]}")
+
+    # -- hand-offs and assertions ----------------------------------------------------------
+    def _known(self, walk: Walk, name: str) -> bool:
+        k = walk.knowledge
+        return (name in k.acquires or name in k.releases or name in self.borrowers
+                or name in self.assertions)
+
+    def on_call(self, walk: Walk, st: State, call: CallSite) -> State | None:
+        roots = {root_of(h.key): h for h in st.held if h.kind in KINDS and h.scope < 0}
+        for p in st.pending:
+            if p.held.kind in KINDS:
+                roots.setdefault(root_of(p.held.key), p.held)
+        out = st
+        if roots:
+            consumer = call.name in self.consumers
+            unknown = not self._known(walk, call.name)
+            for a in call.args:
+                value = walk.canon(a, st)
+                for root in roots:
+                    if not _refers_to(value, root):
+                        continue
+                    if consumer or unknown:
+                        # handed on (a list, a tree, a callee that keeps it): from here the
+                        # function may no longer own it, so a later return is no leak
+                        out = out.add_tag((FAMILY_NAME, "passed", root))
+        out = self._lock_arg_deref(walk, out, call)
+        self._before = out
+        return out if out is not st else None
+
+    def _lock_arg_deref(self, walk: Walk, st: State, call: CallSite) -> State:
+        """`down_write(&p->sem)` reads through p as surely as `p->x` does."""
+        acq = walk.knowledge.acquires.get(call.name)
+        if acq is None or acq.kind != "lock" or not call.args:
+            return st
+        arg = strip_parens(call.args[0])
+        if arg.type != "pointer_expression" or not walk.text(arg).startswith("&"):
+            return st
+        inner = strip_parens(arg.child_by_field_name("argument") or arg)
+        if inner.type != "field_expression" or "->" not in walk.text(inner):
+            return st
+        base = inner.child_by_field_name("argument")
+        return self._deref(walk, st, base, call.node) if base is not None else st
+
+    def after_call(self, walk: Walk, st: State, call: CallSite) -> State | None:
+        before = self._before
+        self._before = None
+        out = st
+        if before is not None:
+            new = [h for h in st.held - before.held if h.kind in KINDS]
+            new += [p.held for p in st.pending - before.pending if p.held.kind in KINDS]
+            for h in new:
+                self.acq_nodes[(h.group, h.key, h.line)] = call.node
+                for tag in out.tags_of(FAMILY_NAME):
+                    if tag[1] == "put" and tag[2] == h.group and tag[3] == h.key:
+                        out = replace(out, tags=out.tags - {tag})
+            for h in before.held - st.held:
+                if h.kind in KINDS and (h.group, h.key) in {(g, k) for g, k, _ in st.released}:
+                    self.put_keys.setdefault((h.group, h.key), call.name)
+                    arg = walk.stmt_text(call.args[0]) if call.args else ""
+                    out = out.add_tag((FAMILY_NAME, "put", h.group, h.key, walk.line(call.node),
+                                       arg))
+        if call.name in self.assertions and call.args:
+            facts = walk.cond_facts(call.args[0], False, out)
+            if facts:
+                out = out.step(walk.line(call.node), f"{walk.stmt_text(call.node)} asserts it")
+                out = walk._resolve_pending(out.with_facts(facts))
+        return out if out is not st else None
+
+    def on_assign(self, walk: Walk, st: State, lhs: Node, rhs: Node | None) -> State | None:
+        st2 = self._stored_now(walk, st, lhs, rhs)
+        st3 = self._fresh_object(walk, st2, lhs)
+        return st3 if st3 is not st else None
+
+    def _stored_now(self, walk: Walk, st: State, lhs: Node, rhs: Node | None) -> State:
+        """`entry->pool = pool_get()`: stored where others reach it, the object is handed on
+        (remembered as a tag, which outlives the path's widened variable values)."""
+        target = strip_parens(lhs)
+        if rhs is None or (target.type == "identifier" and walk.text(target) in walk.locals):
+            return st
+        if target.type in ("init_declarator", "pointer_declarator", "array_declarator"):
+            return st  # a declaration of a local
+        value = walk.canon(lhs, st)
+        roots = {root_of(h.key) for h in st.held if h.kind in KINDS}
+        roots |= {root_of(p.held.key) for p in st.pending if p.held.kind in KINDS}
+        for root in roots:
+            if value == root:
+                st = st.add_tag((FAMILY_NAME, "passed", root))
+        return st
+
+    def _fresh_object(self, walk: Walk, st: State, lhs: Node) -> State:
+        """An assignment site run again (the next loop iteration) makes a new object under the
+        same symbol: what was put before is not what is put now."""
+        puts = [t for t in st.tags_of(FAMILY_NAME) if t[1] == "put"]
+        if not puts:
+            return st
+        values = {v for _, v in st.env}
+        stale = {t for t in puts if root_of(t[3]) in values and "@L" in t[3]}
+        if not stale:
+            return st
+        key = walk.canon(lhs, st)
+        stale = {t for t in stale if root_of(t[3]) == key}
+        return replace(st, tags=st.tags - stale) if stale else st
+
+    # -- checks and dereferences ------------------------------------------------------------
+    def on_branch(self, walk: Walk, st: State, node: CfgNode, label: object) -> State | None:
+        if node.ast is None or node.cond_is_opaque:
+            return None
+        out = st
+        if st.pending:
+            cond = walk.canon(node.ast, st)
+            for p in st.pending:
+                if p.symbol in cond:
+                    out = out.add_tag((FAMILY_NAME, "checked", p.symbol))
+        roots = {root_of(h.key) for h in st.held if h.kind in KINDS and h.scope < 0}
+        for root in _compared(walk, st, node.ast, roots):
+            # `if (pages != pp_stack) kfree(pages)`: the code decides itself whether it owns it
+            out = out.add_tag((FAMILY_NAME, "compared", root))
+        return out if out is not st else None
+
+    def on_deref(self, walk: Walk, st: State, ptr: Node) -> State | None:
+        out = self._deref(walk, st, ptr, ptr)
+        return out if out is not st else None
+
+    def _deref(self, walk: Walk, st: State, ptr: Node, at: Node) -> State:
+        value = walk.canon(ptr, st)
+        for p in st.pending:
+            if p.symbol != value or p.success not in MAYBE_NULL or p.held.kind != "ref":
+                continue
+            if st.has_tag((FAMILY_NAME, "checked", p.symbol)) or p.symbol in self.nofail:
+                continue
+            what = "NULL" if p.success == "ret_nonnull" else (
+                "an ERR_PTR()" if p.success == "ret_not_err" else "NULL or an ERR_PTR()")
+            test = "IS_ERR()" if p.success == "ret_not_err" else "a NULL test"
+            name = walk.stmt_text(ptr)
+            self.report(
+                walk, UNCHECKED_GET.id, at,
+                f"`{name}` holds the result of {p.held.call}() (line {p.held.line}), which "
+                f"returns {what} when it cannot take the reference, and it is dereferenced "
+                f"here with no check on this path. That is exactly the case the get exists "
+                f"for (the object is going away); add {test} right after the call and bail "
+                "out.",
+                st,
+                anchor=f"{p.held.call} {walk.stmt_text(at)}",
+            )
+            # report once: from here on the code assumes the get succeeded
+            facts = [(p.symbol, True)]
+            if p.success != "ret_nonnull":
+                facts += [(f"IS_ERR({p.symbol})", False), (f"IS_ERR_OR_NULL({p.symbol})", False)]
+            st = walk._resolve_pending(st.with_facts(facts))
+        return st
+
+    def on_pending_failed(self, walk: Walk, st: State, pending: Pending) -> State | None:
+        if pending.held.kind in KINDS:
+            return st.add_tag((FAMILY_NAME, "failed", pending.held.group, pending.held.key,
+                               pending.success, pending.held.call, pending.held.line))
+        return None
+
+    # -- puts ------------------------------------------------------------------------------------
+    def on_release_unheld(self, walk: Walk, st: State, call: CallSite, group: str, key: str,
+                          double: bool) -> None:
+        if not _tracked(walk, group) or not key or key == "NULL":
+            return
+        if double:
+            arg = walk.stmt_text(call.args[0]) if call.args else ""
+            puts = [t for t in st.tags_of(FAMILY_NAME)
+                    if t[1] == "put" and t[2] == group and t[3] == key and t[5] == arg]
+            first = min((t[4] for t in puts), default=None)
+            if first is not None and first < walk.line(call.node):
+                self._later(
+                    walk, DOUBLE_PUT.id, call.node,
+                    f"{call.name}() drops `{in_words(key, st)}` a second time on this path: it "
+                    f"was already dropped at line {first} and nothing took it again in "
+                    "between. The extra put frees the object while another holder still uses "
+                    "it; drop one of them or make the two paths exclusive.",
+                    st,
+                )
+            return
+        failed = [t for t in st.tags_of(FAMILY_NAME)
+                  if t[1] == "failed" and t[2] == group and t[3] == key]
+        if not failed or failed[0][4] in MAYBE_NULL:
+            return  # nothing says it was not held (or the put is of a NULL result)
+        _, _, _, _, _, get, line = failed[0]
+        self._later(
+            walk, PUT_WITHOUT_GET.id, call.node,
+            f"{call.name}() drops `{in_words(key, st)}` on a path where {get}() at line "
+            f"{line} failed, so this function holds no reference to drop: the put frees a "
+            "reference somebody else holds. Leave the failure path before the put (return, "
+            "or jump to a label past it).",
+            st,
+        )
+
+    # -- exits ----------------------------------------------------------------------------------
+    def on_exit(self, walk: Walk, st: State, node: CfgNode, returned: str | None) -> None:
+        for g, k, _line in st.released:
+            self.put_keys.setdefault((g, k), "")
+        for h in st.held:
+            if h.kind not in KINDS or h.scope >= 0:
+                continue
+            root = root_of(h.key)
+            if returned is not None and root and root in returned:
+                continue
+            if st.has_tag((FAMILY_NAME, "passed", root)) or st.has_tag(
+                    (FAMILY_NAME, "compared", root)):
+                continue
+            if _stored(walk, st, root):
+                continue
+            acq = self.acq_nodes.get((h.group, h.key, h.line))
+            if acq is not None and _loop_leaves(acq, node.ast):
+                continue  # gathered in a loop (into a batch the loop fills): not judged here
+            self.leaks.append((h, node, st))
+
+    def _later(self, walk: Walk, rule: str, at: Node, message: str, st: State) -> None:
+        """Path findings wait for the end of the walk: a walk that hit the path bound has
+        merged states, and then a put "twice" or "without a get" is the merge speaking."""
+        self.deferred.append((rule, at, message, st))
+
+    def finish(self, walk: Walk) -> None:
+        if walk.bounded:
+            return
+        for rule, at, message, st in self.deferred:
+            self.report(walk, rule, at, message, st)
+        for h, node, st in self.leaks:
+            put = self.put_keys.get((h.group, h.key))
+            if put is None:
+                continue  # never dropped here: a get helper, or handed on in ways not seen
+            obj = in_words(h.key, st)
+            where = (f"the return at line {walk.line(node)}" if node.kind == "return"
+                     else "the end of the function")
+            put_text = f"{put}()" if put else "the put the other paths use"
+            if h.kind == "alloc":
+                taken, dropped, drop, harm = (f"allocates `{obj}`", "freed", "free it",
+                                              "The memory leaks.")
+            else:
+                taken, dropped, drop, harm = (f"takes a reference on `{obj}`", "dropped",
+                                              "drop it", "The object can then never be freed.")
+            self.report(
+                walk, LEAK.id, node.ast if node.ast is not None else walk.line(node),
+                f"{h.call}() at line {h.line} {taken}, and {where} leaves with it: it is "
+                f"neither {dropped} nor handed on, while the other paths of this function "
+                f"{drop} with {put_text}. {harm} Call {put_text} before this return (or jump "
+                "to the label that does).",
+                st,
+                anchor=f"{h.call} {walk.stmt_text(node.ast) if node.ast is not None else 'end'}",
+            )
+
+
+def _stored(walk: Walk, st: State, root: str) -> bool:
+    """The object is also reachable from a field, a global or through a pointer."""
+    for var, val in st.env:
+        if val == root and not (var in walk.locals and var.isidentifier()):
+            return True
+    return False
+
+
+def _loop_leaves(acq: Node, exit_ast: Node | None) -> bool:
+    """The acquiring call sits in a loop that the exit is outside of."""
+    n = acq.parent
+    while n is not None and n.type != "function_definition":
+        if n.type in ("for_statement", "while_statement", "do_statement"):
+            if exit_ast is None:
+                return True
+            return not (n.start_byte <= exit_ast.start_byte < n.end_byte)
+        n = n.parent
+    return False
+
+
+def _compared(walk: Walk, st: State, cond: Node, roots: set[str]) -> set[str]:
+    """Roots compared for (in)equality with something other than NULL in `cond`."""
+    out: set[str] = set()
+    if not roots:
+        return out
+    stack = [cond]
+    while stack:
+        n = stack.pop()
+        if n.type == "binary_expression":
+            op = n.child_by_field_name("operator")
+            if op is not None and walk.text(op) in ("==", "!="):
+                left = n.child_by_field_name("left")
+                right = n.child_by_field_name("right")
+                sides = [walk.canon(x, st) for x in (left, right) if x is not None]
+                if len(sides) == 2 and not any(x in ("NULL", "0", "false") for x in sides):
+                    out.update(r for r in roots if r in sides)
+        stack.extend(n.named_children)
+    return out
+
+
+# -- file level: name-paired helpers ---------------------------------------------------------
+def _norm_type(t: str) -> str:
+    t = re.sub(r"\b(const|volatile|__rcu|__user)\b", "", t)
+    return " ".join(t.replace("*", " * ").split())
+
+
+def _short(t: str) -> str:
+    words = [w for w in _norm_type(t).split() if w not in ("struct", "union", "*")]
+    name = words[-1] if words else "obj"
+    return name.removesuffix("_struct").removesuffix("_t")
+
+
+def _pairs(facts: FileFacts) -> list[tuple[str, str]]:
+    out = []
+    for name in facts.defs:
+        for pat, puts in PAIRS:
+            m = pat.match(name)
+            if m is None:
+                continue
+            for p in puts:
+                put = p.format(x=m.group("x"))
+                if put in facts.defs:
+                    out.append((name, put))
+                    break
+    return out
+
+
+def asymmetric_pairs(facts: FileFacts, names: list[str], options: RunOptions) -> list[Finding]:
+    findings: list[Finding] = []
+    wanted = set(names)
+    for get, put in _pairs(facts):
+        if get not in wanted and put not in wanted:
+            continue
+        gfd, gpiece = facts.defs[get]
+        pfd, _ = facts.defs[put]
+        if not gfd.params or not pfd.params:
+            continue
+        gtype, ptype = _norm_type(gfd.params[0][0]), _norm_type(pfd.params[0][0])
+        if gtype == ptype or "*" not in gtype or "*" not in ptype:
+            continue
+        ret = _norm_type(gfd.return_type)
+        if ret != ptype:
+            continue  # not an object-returning get paired with its put
+        summ = facts.summary(get)
+        if summ is None or not any(a[2] == "ret" for a in summ.acquires):
+            continue  # the get takes no reference we can see: not a get/put pair
+        rename = f"{_short(gtype)}_get_{_short(ret)}"
+        message = (
+            f"{get}() takes a {gtype} but its pair {put}() takes a {ptype}: the get looks up "
+            f"the {_short(ret)} from the {_short(gtype)} and takes a reference on it, so the "
+            f"pair is not symmetric and a reader cannot match each {put}() to its {get}(). "
+            f"Make {get}() take the {ptype} that {put}() takes (callers do the lookup), or "
+            f"name the lookup for what it does (e.g. {rename}()) and keep {get}()/{put}() "
+            "for the same object."
+        )
+        findings.append(Finding(
+            rule=ASYMMETRIC.id,
+            family=FAMILY_NAME,
+            severity=options.severity_overrides.get(ASYMMETRIC.id, ASYMMETRIC.severity),
+            file=facts.path,
+            line=gfd.start_line + gpiece.line_base,
+            function=get,
+            message=message,
+            anchor=f"{get}({gtype}) {put}({ptype})",
+        ))
+    return findings
+
+
+class Refcount(RuleFamily):
+    family = FAMILY_NAME
+    rules = (ASYMMETRIC, LEAK, DOUBLE_PUT, PUT_WITHOUT_GET, UNCHECKED_GET)
+
+    def checker(self, options: RunOptions) -> FamilyChecker:
+        return RefcountChecker(options)
+
+    def check_file(self, facts: FileFacts, functions: list[str],
+                   options: RunOptions) -> list[Finding]:
+        if ASYMMETRIC.id in options.disabled or FAMILY_NAME in options.disabled:
+            return []
+        return asymmetric_pairs(facts, functions, options)
+
+
+FAMILY = Refcount()
