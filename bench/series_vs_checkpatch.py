@@ -88,6 +88,22 @@ def reviewer_cmd() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "reviewer"]
 
 
+def compile_bytecode() -> None:
+    """Byte-compile the reviewer as `pip install` would (an editable install under
+    PYTHONDONTWRITEBYTECODE=1 would otherwise compile every module in every process)."""
+    import reviewer.rules
+
+    import reviewer
+
+    for pkg in (reviewer, reviewer.rules):
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(pkg.__file__).parent)],
+                       check=True, stdout=subprocess.DEVNULL)
+
+
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def has_b4_check(cmd: list[str], repo: Path) -> bool:
     return run([*cmd, "b4-check", "--help"], repo).status == 0
 
@@ -183,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", action="store_true", help="time series of 10, 30 and 100 patches")
     ap.add_argument("--keep", action="store_true", help="keep the temporary repository")
     args = ap.parse_args(argv)
+    compile_bytecode()
+    print(f"start: {load()} on {os.cpu_count()} CPUs")
     tmp = Path(tempfile.mkdtemp(prefix="nr-bench-"))
     try:
         repo = tmp / "linux"
@@ -205,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.sizes:
                 a = kinds["a"].median
                 print(f"  (a) per patch: {a / n * 1000:.0f} ms")
+        print(f"\nend: {load()}")
     finally:
         if args.keep:
             print(f"kept {tmp}", file=sys.stderr)

@@ -37,6 +37,7 @@ matches parentheses, and each rewrite looks only at its own neighbourhood.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 # Annotation macros that are blanked where they stand (sparse, section, inlining, linkage...).
@@ -111,7 +112,10 @@ def _words(names: tuple[str, ...]) -> bytes:
     return "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True)).encode()
 
 
-_ANNOT_RE = re.compile(rb"\b(?:" + _words(ANNOTATIONS) + rb")\b")
+_FIRST_BYTES = bytes(sorted({ord(n[0]) for n in ANNOTATIONS}))
+# the lookahead on the first letter lets the alternation be tried at few offsets (2x faster)
+_ANNOT_RE = re.compile(rb"\b(?=[" + re.escape(_FIRST_BYTES) + rb"])(?:" + _words(ANNOTATIONS)
+                       + rb")\b")
 _ANNOT_ARGS_RE = re.compile(rb"\b(?:" + _words(ANNOTATIONS_WITH_ARGS) + rb")\s*\(")
 _HEAD_RE = re.compile(rb"\b[A-Za-z_]\w*(?=\s*\()")
 _TAG_ARG_RE = re.compile(rb"\b(?:struct|union|enum)\s+[A-Za-z_]\w*((?:\s*\*)*)\s*(?=[,)])")
@@ -131,6 +135,24 @@ _TOP_CALL_RE = re.compile(rb"^[A-Za-z_]\w*\s*\(", re.MULTILINE)
 _SYSCALL_RE = re.compile(
     rb"^(?:COMPAT_)?SYSCALL_DEFINE[1-6]\s*(\()\s*[A-Za-z_]\w*\s*(,)", re.MULTILINE
 )
+
+
+# A literal every match of these contains: when it is absent the scan is skipped (most files).
+_NEEDLES: dict[re.Pattern[bytes], bytes] = {
+    _BARE_SIGN_RE: b"signed", _ANNOT_FAMILY_RE: b"__no_", _TYPEOF_DECL_RE: b"typeof",
+    _ALIGNOF_RE: b"lignof", _BITMAP_RE: b"DECLARE_BITMAP", _CASE_RANGE_RE: b"...",
+    _SYSCALL_RE: b"SYSCALL_DEFINE",
+}
+
+
+def _finditer(regex: re.Pattern[bytes], buf: bytes) -> Iterator[re.Match[bytes]]:
+    needle = _NEEDLES.get(regex)
+    if needle is not None and needle not in buf:
+        return iter(())
+    return regex.finditer(buf)
+
+
+_BLANK_TABLE = bytes(c if c in (0x0A, 0x0D) else 0x20 for c in range(256))
 
 
 @dataclass
@@ -174,7 +196,7 @@ def _blank(out: bytearray, start: int, end: int, src: bytes) -> None:
     """Replace out[start:end] by spaces, keeping every newline of src where it is."""
     chunk = src[start:end]
     if b"\n" in chunk or b"\r" in chunk:
-        out[start:end] = bytes(c if c in (0x0A, 0x0D) else 0x20 for c in chunk)
+        out[start:end] = chunk.translate(_BLANK_TABLE)
     else:
         out[start:end] = b" " * (end - start)
 
@@ -328,7 +350,7 @@ class _Normalizer:
     def annotations(self) -> None:
         spans: list[tuple[int, int]] = []
         for regex in (_ANNOT_RE, _ANNOT_FAMILY_RE):
-            spans.extend(m.span() for m in regex.finditer(self.masked))
+            spans.extend(m.span() for m in _finditer(regex, self.masked))
         for m in _ANNOT_ARGS_RE.finditer(self.masked):
             close = self.close_of.get(m.end() - 1)
             if close is not None:
@@ -407,7 +429,7 @@ class _Normalizer:
 
     def syscalls(self) -> None:
         """`SYSCALL_DEFINE2(name, t1, a1, t2, a2) {` -> `long ... name(t1  a1, t2  a2) {`."""
-        for m in _SYSCALL_RE.finditer(self.masked):
+        for m in _finditer(_SYSCALL_RE, self.masked):
             open_pos, comma = m.start(1), m.start(2)
             close = self.close_of.get(open_pos)
             if close is None:
@@ -438,7 +460,7 @@ class _Normalizer:
             if close is not None and self.column(m.start()) > 0 \
                     and m_[self.next_sig(close + 1):][:1] == b";":
                 self.blank(m.start(), m.start() + 6)
-        for m in _TYPEOF_DECL_RE.finditer(m_):
+        for m in _finditer(_TYPEOF_DECL_RE, m_):
             # `typeof(x.y) name;` as a declaration: the type becomes `int`
             close = self.close_of.get(m.end() - 1)
             p = self.prev_sig(m.start())
@@ -448,10 +470,10 @@ class _Normalizer:
             if _is_word_byte(m_, n) or m_[n:n + 1] == b"*":
                 self.blank(m.start(), close + 1)
                 self.out[m.start():m.start() + 3] = b"int"
-        for m in _ALIGNOF_RE.finditer(m_):
+        for m in _finditer(_ALIGNOF_RE, m_):
             # alignof of an expression does not parse; sizeof takes both
             self.out[m.start():m.end()] = b"sizeof".ljust(m.end() - m.start())
-        for m in _BITMAP_RE.finditer(m_):
+        for m in _finditer(_BITMAP_RE, m_):
             # `DECLARE_BITMAP(map, N)` -> `long map[N]`
             open_pos = self.next_sig(m.start() + len(b"DECLARE_BITMAP"))
             close = self.close_of.get(open_pos)
@@ -460,7 +482,7 @@ class _Normalizer:
             self.out[m.start():open_pos + 1] = b"long".ljust(open_pos + 1 - m.start())
             self.out[m.start(1)] = 0x5B
             self.out[close] = 0x5D
-        for m in _CASE_RANGE_RE.finditer(m_):
+        for m in _finditer(_CASE_RANGE_RE, m_):
             # GNU `case A ... B:` -> `case A  |  B:`
             self.out[m.start(1):m.end(1)] = b" | "
         for m in _TOP_CALL_RE.finditer(m_):
@@ -500,7 +522,7 @@ class _Normalizer:
     def type_arguments(self) -> None:
         masked = self.masked
         for regex in (_TAG_ARG_RE, _MULTIWORD_ARG_RE, _BARE_SIGN_RE):
-            for m in regex.finditer(masked):
+            for m in _finditer(regex, masked):
                 start = m.start()
                 p = self.prev_sig(start)
                 if p < 0 or masked[p] not in b"(,":

@@ -12,10 +12,8 @@ two processes at once.  An `InputError` raised in a worker is carried back and r
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from reviewer.errors import ReviewError
@@ -62,6 +60,9 @@ def map_ordered(task: Callable[[Any], Any], items: Sequence[Any], jobs: int) -> 
     if jobs <= 1:
         yield from (task(i) for i in items)
         return
+    import multiprocessing  # only here: importing them costs a per-patch process ~15 ms
+    from concurrent.futures import ProcessPoolExecutor
+
     _TASK = task
     chunk = max(1, -(-len(items) // (jobs * 4)))
     ctx = multiprocessing.get_context("fork")

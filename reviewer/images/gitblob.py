@@ -5,18 +5,23 @@ Flow position: images.  Two providers:
   side before it (parent commit, HEAD, or nothing) and the side after it (the commit, or the
   index), and a file's images are its blobs on those sides.
 - `BlobIndexProvider` serves patch files whose `index abc..def` lines name blobs that a local
-  repository already holds (a series that is committed, as under `b4 prep`).
+  repository already holds (a series that is committed, as under `b4 prep`).  It reads them with
+  one `git cat-file --batch` (`catfile.py`), so a per-patch check never imports gitpython.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import git
+from typing import TYPE_CHECKING
 
 from reviewer.images.base import FileImages, Image
-from reviewer.images.gitobjects import Side, read_blob
+from reviewer.images.catfile import read_blobs
 from reviewer.model import FileChange, Patch, Series
+
+if TYPE_CHECKING:
+    import git
+
+    from reviewer.images.gitobjects import Side
 
 Found = tuple[bytes, str] | None
 
@@ -76,8 +81,10 @@ class BlobIndexProvider:
 
     mode = "tree"
 
-    def __init__(self, repo: git.Repo) -> None:
-        self.repo = repo
+    def __init__(self, repo: git.Repo | str) -> None:
+        """`repo`: a gitpython Repo or the path of a directory inside the repository."""
+        self.repo_dir = repo if isinstance(repo, str) else (repo.working_tree_dir or
+                                                             repo.git_dir)
         self.notes: list[str] = []
         self._cache: dict[str, Found] = {}
 
@@ -85,14 +92,16 @@ class BlobIndexProvider:
         if ident is None:
             return None
         if ident not in self._cache:
-            self._cache[ident] = read_blob(self.repo, ident)
-        return self._cache[ident]
+            self._cache.update(read_blobs(self.repo_dir, [ident]))
+        return self._cache.get(ident)
 
     def holds_all(self, series: Series) -> bool:
         """True when every blob the series' hunks need is in the repository."""
         needed = [i for p in series.patches for c in p.files for i in _needed(c)]
-        if not needed:
+        if not needed or None in needed:
             return False
+        self._cache.update(read_blobs(self.repo_dir, [i for i in needed
+                                                      if i and i not in self._cache]))
         return all(self._read(ident) is not None for ident in needed)
 
     def images(self, patch: Patch, change: FileChange) -> FileImages:

@@ -11,10 +11,9 @@ import os
 
 from reviewer.errors import InputError
 from reviewer.images.base import ImageProvider
+from reviewer.images.catfile import find_git_dir
 from reviewer.images.fragment import FragmentProvider
 from reviewer.images.gitblob import BlobIndexProvider
-from reviewer.images.gitobjects import open_repo
-from reviewer.images.treeapply import TreeApplyProvider
 from reviewer.model import Series
 
 
@@ -22,8 +21,10 @@ def provider_for_files(series: Series, tree: str | None, repo_dir: str | None) -
     if tree is not None:
         if not os.path.isdir(tree):
             raise InputError(tree, "--tree: no such directory")
+        from reviewer.images.treeapply import TreeApplyProvider  # gitpython: only here
+
         return TreeApplyProvider(series, tree)
-    repo = open_repo(repo_dir)
+    repo = find_git_dir(repo_dir)
     if repo is not None:
         blobs = BlobIndexProvider(repo)
         if blobs.holds_all(series):
