@@ -166,7 +166,9 @@ def describe_held(h: Held) -> str:
 
 def _trylock_wrapper(walk: Walk, h: Held) -> bool:
     """A file's own `return spin_trylock(...)` wrapper: the summaries take its lock as always
-    taken, so where it is tested with `||` the path may not hold it at all."""
+    taken, so where it is tested with `||` the path may not hold it at all.  (Likewise a lock
+    a file's wrapper took is taken as dropped once a file's unlock wrapper of the same group ran:
+    wrappers that lock one of two locks per branch do not summarise to matching keys.)"""
     return "trylock" in h.call and walk.unit.facts.has(h.call)
 
 
@@ -197,8 +199,15 @@ class AtomicSleepChecker(FamilyChecker):
         return with_blockable(st, b) if b is not None else None
 
     def on_call(self, walk: Walk, st: State, call: CallSite) -> State | None:
+        summ = walk.summaries(call.name)
+        if summ is not None:
+            for group, _key in summ.releases:
+                if group in walk.knowledge.atomic_groups:
+                    st = st.add_tag((FAMILY_NAME, "wrapper-release", group))
+        released = {t[2] for t in st.tags_of(FAMILY_NAME) if t[1] == "wrapper-release"}
         held = [h for h in st.atomic_held() if h.group not in IGNORED_GROUPS
-                and not _trylock_wrapper(walk, h)]
+                and not _trylock_wrapper(walk, h)
+                and not (h.group in released and walk.unit.facts.has(h.call))]
         # an atomic acquisition whose result was never tested (an old-style
         # `pte = pte_offset_map_lock(...)` with no NULL check) is taken as held
         held += sorted((p.held for p in st.pending if p.held.atomic and p.success == "ret_nonnull"
@@ -208,20 +217,20 @@ class AtomicSleepChecker(FamilyChecker):
         if blockable_role is not None and blockable_tag(st) is True:
             blockable_role = None
         if not held and atomic_role is None and blockable_role is None:
-            return None
+            return st if summ is not None else None
         s = call_sleeps(walk, call)
         if s is None:
-            return None
+            return st if summ is not None else None
         if s.faults and any(h.group == "pagefault" or h.call in FAULTS_OFF
                             for h in st.atomic_held()):
-            return None  # page faults are disabled: the user access fails instead of sleeping
+            return st  # page faults are disabled: the user access fails instead of sleeping
         if held:
             self._under_lock(walk, st, call, s, held[-1])
         elif atomic_role is not None:
             self._atomic_callback(walk, st, call, s, atomic_role)
         elif blockable_role is not None:
             self._unchecked(walk, st, call, s, blockable_role)
-        return None
+        return st
 
     def _under_lock(self, walk: Walk, st: State, call: CallSite, s: Sleep, h: Held) -> None:
         where = describe_held(h)
