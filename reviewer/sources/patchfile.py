@@ -57,6 +57,9 @@ def _msgid(value: str) -> str | None:
     return ids[0] if ids else None
 
 
+_PROSE_FROM = re.compile(r"^From:\s+(\S[^<>]*<[^<>@\s]+@[^<>\s]+>)\s*$")
+
+
 def _split_list(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()] if value else []
 
@@ -113,6 +116,13 @@ def _build(text: str, headers: dict[str, str] | None, source: str) -> Patch:
             before = before[first + 1 :]
         else:
             patch.subject = os.path.basename(source)
+        # a patch copied from a web archive: its author line opens the commit message
+        for k, line in enumerate(before):
+            m = _PROSE_FROM.match(line)
+            if m:
+                patch.author = m.group(1).strip()
+                before = before[k + 1 :]
+                break
     num = numbering(patch.subject)
     patch.version, patch.index, patch.total = num.version, num.index, num.total
     patch.body = _commit_message(before)
