@@ -33,6 +33,7 @@ class FunctionUnit:
     facts: FileFacts
     line_base: int = 0  # added to tree line numbers: image pieces that start mid-file
     _locals: set[str] | None = field(default=None, repr=False)
+    _types: dict[str, str] | None = field(default=None, repr=False)
 
     @property
     def start_line(self) -> int:
@@ -72,18 +73,22 @@ class FunctionUnit:
         t = self.param_type(name)
         if t is not None:
             return t
-        stack = [self.body]
-        while stack:
-            n = stack.pop()
-            if n.type == "declaration":
-                ty = n.child_by_field_name("type")
-                for d in n.named_children:
-                    ident = _declared_ident(d)
-                    if ident is not None and self.text(ident) == name and ty is not None:
-                        stars = "*" * self.text(d).split("=")[0].count("*")
-                        return f"{' '.join(self.text(ty).split())} {stars}".strip()
-            stack.extend(n.named_children)
-        return None
+        if self._types is None:  # one walk of the body for all names (rules ask often)
+            types: dict[str, str] = {}
+            stack = [self.body]
+            while stack:
+                n = stack.pop()
+                if n.type == "declaration":
+                    ty = n.child_by_field_name("type")
+                    for d in n.named_children:
+                        ident = _declared_ident(d)
+                        if ident is not None and ty is not None:
+                            stars = "*" * self.text(d).split("=")[0].count("*")
+                            types.setdefault(self.text(ident),
+                                             f"{' '.join(self.text(ty).split())} {stars}".strip())
+                stack.extend(n.named_children)
+            self._types = types
+        return self._types.get(name)
 
 
 def _declared_ident(d: Node) -> Node | None:
