@@ -173,6 +173,7 @@ class RefcountChecker(FamilyChecker):
         self.deferred: list[tuple[str, Node, str, State]] = []
         self._before: State | None = None
         self.acq_nodes: dict[tuple[str, str, int], Node] = {}
+        self.names: dict[tuple[str, str], str] = {}  # what the code calls each object
         self.nofail: set[str] = set()
         for node in walk.cfg.nodes:
             if node.ast is None:
@@ -233,6 +234,7 @@ class RefcountChecker(FamilyChecker):
             new += [p.held for p in st.pending - before.pending if p.held.kind in KINDS]
             for h in new:
                 self.acq_nodes[(h.group, h.key, h.line)] = call.node
+                self.names.setdefault((h.group, h.key), _name_at_get(walk, st, call, h.key))
                 for tag in out.tags_of(FAMILY_NAME):
                     if tag[1] == "put" and tag[2] == h.group and tag[3] == h.key:
                         out = replace(out, tags=out.tags - {tag})
@@ -406,7 +408,7 @@ class RefcountChecker(FamilyChecker):
             put = self.put_keys.get((h.group, h.key))
             if put is None:
                 continue  # never dropped here: a get helper, or handed on in ways not seen
-            obj = in_words(h.key, st)
+            obj = self.names.get((h.group, h.key)) or in_words(h.key, st)
             where = (f"the return at line {walk.line(node)}" if node.kind == "return"
                      else "the end of the function")
             put_text = f"{put}()" if put else "the put the other paths use"
@@ -425,6 +427,20 @@ class RefcountChecker(FamilyChecker):
                 st,
                 anchor=f"{h.call} {walk.stmt_text(node.ast) if node.ast is not None else 'end'}",
             )
+
+
+def _name_at_get(walk: Walk, st: State, call: CallSite, key: str) -> str:
+    """The object in the user's words, taken where it is acquired (the variable the result
+    is assigned to, or the argument as written), while the path still knows it."""
+    if call.dest is not None and "@L" in key:
+        d = call.dest
+        while d.type in ("init_declarator", "pointer_declarator", "parenthesized_declarator"):
+            inner = d.child_by_field_name("declarator")
+            if inner is None:
+                break
+            d = inner
+        return walk.stmt_text(d)
+    return in_words(key, st)
 
 
 def _stored(walk: Walk, st: State, root: str) -> bool:

@@ -49,6 +49,7 @@ def test_asymmetric_get_put_pair(report: dict) -> None:
 def test_leaked_reference(report: dict, function: str) -> None:
     (f,) = findings(report, "refcount-leak", function)
     assert "hmm_get()" in f["message"] and "hmm_put()" in f["message"]
+    assert "`hmm`" in f["message"]  # the object in the patch's own words
     notes = " ".join(step["note"] for step in f["path"])
     assert "hmm->mm == NULL' is true" in notes  # the path goes through the new early return
 
