@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         kinds_made = Counter(k for k, _ in made)
         print(f"series: {len(made)} patches ({dict(kinds_made)})", file=sys.stderr)
         for n in sizes:
-            rev_range = f"base..HEAD~{max(sizes) - n}"
+            rev_range = "base..HEAD" if n == max(sizes) else f"base..HEAD~{max(sizes) - n}"
             patches = format_patches(repo, rev_range, tmp / f"patches-{n}")
             changed = git(repo, "diff", "--shortstat", rev_range).strip()
             print(f"\n== {n} patches: {changed}")

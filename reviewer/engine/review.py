@@ -219,7 +219,8 @@ def _review_all(
         patch = patches[i]
         if progress is not None:
             progress(patch.clean_subject or patch.subject)
-        if any(c.path in flagged for c in patch.files):  # what it removes matters: as -j 1
+        if any(c.path in flagged and c.path not in res.removed for c in patch.files):
+            # what it removes from a file with earlier findings matters: as with -j 1
             res = review_patch(patch, loaded, options, show_all, flagged.__contains__)
         res.patch = patch
         flagged.update(f.file for f in res.findings)
