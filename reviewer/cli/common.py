@@ -41,6 +41,9 @@ def add_review_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                    help="review patches (check) or files (scan) in N processes; 0: one per CPU "
                         "(same findings, same order)")
+    from reviewer.cli.email_format import add_email_options
+
+    add_email_options(p)
     add_config_options(p)
 
 
@@ -49,9 +52,6 @@ def add_config_options(p: argparse.ArgumentParser) -> None:
                    help="configuration file (default: .notifier-review.toml at the repo root)")
     p.add_argument("--no-config", action="store_true",
                    help="ignore .notifier-review.toml and its baseline")
-    from reviewer.cli.email_format import add_email_options
-
-    add_email_options(p)
 
 
 def makefile_version(directory: str | None) -> tuple[int, int] | None:

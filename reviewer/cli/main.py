@@ -19,11 +19,11 @@ SUBCOMMANDS: dict[str, str] = {
     "scan": "reviewer.cli.cmd_scan",
     "rules": "reviewer.cli.cmd_rules",
     "explain": "reviewer.cli.cmd_explain",
+    "bot": "reviewer.cli.cmd_bot",
     "baseline": "reviewer.cli.cmd_baseline",
     "hook": "reviewer.cli.cmd_hook",
     "install-hook": "reviewer.cli.cmd_install_hook",
     "b4-check": "reviewer.cli.cmd_b4",
-    "bot": "reviewer.cli.cmd_bot",
 }
 
 
