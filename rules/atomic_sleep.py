@@ -56,7 +56,7 @@ from reviewer.rules.sleep_table import (
 
 from reviewer.analysis.state import Held, State
 from reviewer.analysis.walker import CallSite, Walk
-from reviewer.engine.rule import FamilyChecker, RuleFamily, RuleInfo, RunOptions
+from reviewer.engine.rule import FamilyChecker, RuleFamily, RuleInfo
 
 FAMILY_NAME = "atomic-sleep"
 _REASON = __doc__.split("Anti-pattern::")[0].split("Kernel reason\n-------------\n")[1].strip()
@@ -288,8 +288,7 @@ class AtomicSleep(RuleFamily):
     family = FAMILY_NAME
     rules = (UNDER_LOCK, NOTIFIER_UNDER_LOCK, ATOMIC_CALLBACK, UNCHECKED_BLOCKABLE)
 
-    def checker(self, options: RunOptions) -> FamilyChecker:
-        return AtomicSleepChecker(options)
+    checker_class = AtomicSleepChecker
 
 
 FAMILY = AtomicSleep()

@@ -40,7 +40,7 @@ import re
 from reviewer.analysis.state import Held, Pending, State
 from reviewer.analysis.walker import CallSite, Walk
 from reviewer.c.cfg import CfgNode
-from reviewer.engine.rule import FamilyChecker, RuleFamily, RuleInfo, RunOptions
+from reviewer.engine.rule import FamilyChecker, RuleFamily, RuleInfo
 
 GROUP = "mmu_notifier_range"
 BEGIN_NAME = re.compile(r"(start|begin|lock|prepare|enter|open)", re.I)
@@ -249,8 +249,7 @@ class Bracketing(RuleFamily):
     family = "bracketing"
     rules = (UNBALANCED, END_WITHOUT_START, END_AFTER_FAILED_NONBLOCK, RANGE_MISMATCH)
 
-    def checker(self, options: RunOptions) -> FamilyChecker:
-        return BracketingChecker(options)
+    checker_class = BracketingChecker
 
 
 FAMILY = Bracketing()

@@ -43,7 +43,7 @@ from reviewer.analysis.symbolic import root_of, strip_parens
 from reviewer.analysis.walker import Walk
 from reviewer.analysis.words import in_words
 from reviewer.c.cfg import CfgNode
-from reviewer.engine.rule import FamilyChecker, RuleFamily, RuleInfo, RunOptions
+from reviewer.engine.rule import FamilyChecker, RuleFamily, RuleInfo
 
 FAMILY_NAME = "null-check"
 NOTIFIER_OPS = frozenset({"mmu_notifier_ops", "mmu_interval_notifier_ops"})
@@ -484,8 +484,7 @@ class NullCheck(RuleFamily):
     family = FAMILY_NAME
     rules = (AFTER_DEREF, NEVER_NULL, ERR_PTR_NULL, UNPROTECTED, FREE_NULL)
 
-    def checker(self, options: RunOptions) -> FamilyChecker:
-        return NullCheckChecker(options)
+    checker_class = NullCheckChecker
 
 
 FAMILY = NullCheck()

@@ -555,8 +555,7 @@ class Refcount(RuleFamily):
     family = FAMILY_NAME
     rules = (ASYMMETRIC, LEAK, DOUBLE_PUT, PUT_WITHOUT_GET, UNCHECKED_GET)
 
-    def checker(self, options: RunOptions) -> FamilyChecker:
-        return RefcountChecker(options)
+    checker_class = RefcountChecker
 
     def check_file(self, facts: FileFacts, functions: list[str],
                    options: RunOptions) -> list[Finding]:

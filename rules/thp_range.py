@@ -38,7 +38,7 @@ from reviewer.analysis.knowledge import parse_version
 from reviewer.analysis.state import State
 from reviewer.analysis.symbolic import call_args, callee_name, strip_parens
 from reviewer.analysis.walker import CallSite, Walk
-from reviewer.engine.rule import FamilyChecker, RuleFamily, RuleInfo, RunOptions
+from reviewer.engine.rule import FamilyChecker, RuleFamily, RuleInfo
 
 FAMILY_NAME = "thp-range"
 _REASON = __doc__.split("Anti-pattern::")[0].split("Kernel reason\n-------------\n")[1].strip()
@@ -430,8 +430,7 @@ class ThpRange(RuleFamily):
     family = FAMILY_NAME
     rules = (SINGLE_PAGE, PMD_ROUNDED, MIXED_BASES, PAGE_GONE, IGNORES_END)
 
-    def checker(self, options: RunOptions) -> FamilyChecker:
-        return ThpRangeChecker(options)
+    checker_class = ThpRangeChecker
 
 
 FAMILY = ThpRange()

@@ -57,34 +57,24 @@ def _facts(path: str, pieces: list[Image], options: RunOptions, fragment: bool) 
     return FileFacts(path, parsed, options.knowledge, fragment=fragment)
 
 
-def _changed_new_lines(change: FileChange) -> tuple[set[int], set[int]]:
-    """(lines added, lines next to a removal) on the post side."""
-    added: set[int] = set()
-    near_removed: set[int] = set()
+def _changed_lines(change: FileChange, side: str) -> tuple[set[int], set[int]]:
+    """On one side ("new" or "old"): (lines the patch adds or removes there, lines next to a
+    change made on the other side).  A function is touched when either set meets it."""
+    own, other = ("+", "-") if side == "new" else ("-", "+")
+    attr = "new_lineno" if side == "new" else "old_lineno"
+    changed: set[int] = set()
+    near: set[int] = set()
     for h in change.hunks:
-        last_new = h.new_start - 1
+        last = (h.new_start if side == "new" else h.old_start) - 1
         for ln in h.lines:
-            if ln.kind == "+" and ln.new_lineno:
-                added.add(ln.new_lineno)
-            if ln.new_lineno:
-                last_new = ln.new_lineno
-            if ln.kind == "-":
-                near_removed.update({last_new, last_new + 1})
-    return added, near_removed
-
-
-def _changed_old_lines(change: FileChange) -> set[int]:
-    out: set[int] = set()
-    for h in change.hunks:
-        last_old = h.old_start - 1
-        for ln in h.lines:
-            if ln.kind == "-" and ln.old_lineno:
-                out.add(ln.old_lineno)
-            if ln.old_lineno:
-                last_old = ln.old_lineno
-            if ln.kind == "+":
-                out.update({last_old, last_old + 1})
-    return out
+            lineno = getattr(ln, attr)
+            if ln.kind == own and lineno:
+                changed.add(lineno)
+            if lineno:
+                last = lineno
+            if ln.kind == other:
+                near.update({last, last + 1})
+    return changed, near
 
 
 def _touched(facts: FileFacts, lines: set[int]) -> list[str]:
@@ -136,7 +126,7 @@ def review_patch(
         if not images.post:
             continue  # file deleted
         post = _facts(images.path, images.post, options, images.fragment)
-        added, near_removed = _changed_new_lines(change)
+        added, near_removed = _changed_lines(change, "new")
         names = _touched(post, added | near_removed)
         if images.fragment:
             result.skipped += _partial_hunks(change, post, added | near_removed)
@@ -148,7 +138,8 @@ def review_patch(
         if images.pre and wanted:
             pre = _facts(images.old_path or images.path, images.pre, options, images.fragment)
             pre_names = [n for n in names if pre.has(n)]
-            pre_names += [n for n in _touched(pre, _changed_old_lines(change)) if n not in names]
+            pre_names += [n for n in _touched(pre, set().union(*_changed_lines(change, "old")))
+                          if n not in names]
             pre_run = analyse_functions(pre, pre_names, options)
             pre_fps = {f.fingerprint for f in pre_run.findings}
             post_all = {f.fingerprint for f in post_run.findings}

@@ -101,8 +101,10 @@ class RuleFamily:
     family = ""
     rules: tuple[RuleInfo, ...] = ()
 
+    checker_class: type[FamilyChecker] | None = None
+
     def checker(self, options: RunOptions) -> FamilyChecker | None:
-        return None
+        return self.checker_class(options) if self.checker_class is not None else None
 
     def check_file(
         self, facts: FileFacts, functions: list[str], options: RunOptions
