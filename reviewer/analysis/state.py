@@ -114,10 +114,45 @@ class State:
 
     def widened(self, keep: set[str]) -> State:
         """Forget what does not matter to resources, to stop state growth at a busy node."""
-        env = tuple((k, v) for k, v in self.env if k in keep or _root(k) in keep)
+        keys = [h.key for h in self.held] + [p.symbol for p in self.pending]
+        env = tuple((k, v) for k, v in self.env
+                    if k in keep or _root(k) in keep or any(v in key for key in keys))
         values = {v for _, v in env}
         facts = frozenset(f for f in self.facts if f[0] in values or any(s in f[0] for s in keep))
         return replace(self, env=env, facts=facts)
+
+    def signature(self) -> tuple:
+        """What path-sensitivity is kept for: resources, tags and loop counts."""
+        return (self.held, self.pending, self.released, self.tags, self.loops)
+
+    def join(self, other: State) -> State | None:
+        """The least precise common view of two states with the same signature: values that
+        differ become one join symbol per variable, facts not known on both are forgotten.
+        Repeated joins only ever lose information, so a busy node sees few of them.  Variables
+        whose value names a resource held or pending are not joined: when they differ, there is
+        no join (None) and the states stay apart."""
+        mine = dict(self.env)
+        theirs = dict(other.env)
+        keys = [h.key for h in self.held] + [p.symbol for p in self.pending]
+        keys += [p.held.key for p in self.pending]
+        env = []
+        facts = set(self.facts & other.facts)
+        for k, v in mine.items():
+            w = theirs.get(k)
+            if w is None:
+                continue
+            if v == w:
+                env.append((k, v))
+                continue
+            if any(v in key or w in key for key in keys):
+                return None
+            joined = v if v.endswith("@join") else f"{k}@join"
+            env.append((k, joined))
+            # what both paths knew of the variable's value still holds of the joined value
+            for truth in (True, False):
+                if (v, truth) in self.facts and (w, truth) in other.facts:
+                    facts.add((joined, truth))
+        return replace(self, env=tuple(sorted(env)), facts=frozenset(facts))
 
 
 _new = object.__new__

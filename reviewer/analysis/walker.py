@@ -31,6 +31,7 @@ from reviewer.c.cfg import Cfg, CfgNode
 
 MAX_STEPS = 40000
 NODE_STATE_CAP = 24
+BUSY_FACTOR = 6  # states a busy node may hold, in units of NODE_STATE_CAP, before the bound
 LOOP_ITERATIONS = 2
 TRANSPARENT_CALLS = frozenset(
     {"likely", "unlikely", "WARN_ON", "WARN_ON_ONCE", "WARN", "WARN_ONCE", "VM_WARN_ON",
@@ -155,16 +156,22 @@ class Walk:
         seen: dict[int, set[State]] = {}
         work: list[tuple[int, State]] = [(self.cfg.entry, State())]
         keep = self._interesting_names()
+        joined: dict[tuple[int, tuple], State] = {}
         while work:
             nid, st = work.pop()
             bucket = seen.setdefault(nid, set())
             if st in bucket:
                 continue
             if len(bucket) >= NODE_STATE_CAP:
-                st = st.widened(keep)
+                # a busy node: stay path-sensitive for resources only, join the rest
+                sig = (nid, st.signature())
+                base = joined.get(sig)
+                merged = st.widened(keep) if base is None else base.join(st)
+                if merged is not None:
+                    joined[sig] = st = merged
                 if st in bucket:
                     continue
-                if len(bucket) >= NODE_STATE_CAP * 3:
+                if len(bucket) >= NODE_STATE_CAP * BUSY_FACTOR:
                     self.bounded = True
                     continue
             bucket.add(st)
@@ -276,6 +283,9 @@ class Walk:
                 known = st.fact(c)
                 if known is None:
                     known = _constant_truth(c)
+                if known is None and not v and any(root_of(h.key) == c and h.key != c
+                                                   for h in st.held):
+                    known = True  # a lock or reference taken through c: c is not NULL
                 if known is not None and known != v:
                     return None
             st = st.with_facts(facts)
@@ -695,11 +705,15 @@ class Walk:
     def _key(self, spec: str, cs: CallSite, st: State) -> str:
         if spec == "none":
             return ""
+        if "{" in spec:
+            # a template such as "&{arg0}->lru_lock": the lock lives inside the object passed
+            return re.sub(r"\{(\*?(?:arg\d+|ret))\}",
+                          lambda m: self._key(m.group(1), cs, st), spec)
         if spec == "all":
             return ",".join(self.canon(a, st) for a in cs.args)
         if spec == "ret":
             if cs.dest is not None:
-                return self.canon(cs.dest, st) if False else self._dest_symbol(cs)
+                return self._dest_symbol(cs)
             if cs.node.id in self.call_syms:
                 return self.call_syms[cs.node.id]
             return f"{cs.name}@L{cs.line}c{cs.node.start_point[1]}"
