@@ -83,9 +83,27 @@ def run(cmd: list[str], cwd: Path, stdin: Path | None = None) -> Run:
         return Run(dt, usage.ru_maxrss, p.returncode, out.read())
 
 
+REVIEWER: list[str] = []  # the command line of the tool under test, set by main()
+
+
 def reviewer_cmd() -> list[str]:
+    if REVIEWER:
+        return REVIEWER
     exe = shutil.which("notifier-review")
     return [exe] if exe else [sys.executable, "-m", "reviewer"]
+
+
+def install_in_venv(where: Path) -> list[str]:
+    """Install this checkout as a user would (`pip install .` into a fresh virtual environment)
+    and return its `notifier-review`: the figures are then those of an ordinary install, not of
+    a development environment (an editable install adds a meta-path finder to every start-up,
+    and a base interpreter may carry site hooks of its own)."""
+    venv = where / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", str(root)], check=True,
+                   stdout=subprocess.DEVNULL)
+    return [str(venv / "bin" / "notifier-review")]
 
 
 def compile_bytecode() -> None:
@@ -198,10 +216,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=2, help="also time (a) with -j N (1: do not)")
     ap.add_argument("--sizes", action="store_true", help="time series of 10, 30 and 100 patches")
     ap.add_argument("--keep", action="store_true", help="keep the temporary repository")
+    ap.add_argument("--installed", action="store_true",
+                    help="time the notifier-review on PATH instead of a fresh `pip install .` "
+                         "into a virtual environment")
     args = ap.parse_args(argv)
-    compile_bytecode()
     print(f"start: {load()} on {os.cpu_count()} CPUs")
     tmp = Path(tempfile.mkdtemp(prefix="nr-bench-"))
+    if args.installed:
+        compile_bytecode()
+    else:
+        REVIEWER[:] = install_in_venv(tmp)
+    print(f"tool under test: {' '.join(reviewer_cmd())}")
     try:
         repo = tmp / "linux"
         t0 = time.perf_counter()

@@ -4,48 +4,45 @@ The design card puts `rules/` and `templates/` at the top of the repository, whi
 them as `reviewer/rules` and `reviewer/templates` (a top-level import named `rules` would collide
 in users' environments).  When `reviewer` is imported from a checkout, this registers the
 top-level `rules/` folder as the package `reviewer.rules`, so code and tests see one layout.
+Only `os.path` is used here: this runs at every start-up, and b4 starts one process per patch.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import os
 import sys
-from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def _checkout_dir(name: str) -> Path | None:
-    inside = PACKAGE_DIR / name
-    if inside.is_dir():
-        return None
-    beside = PACKAGE_DIR.parent / name
-    return beside if beside.is_dir() else None
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-def templates_dir() -> Path:
+def _find(name: str) -> str:
+    inside = os.path.join(PACKAGE_DIR, name)
+    if os.path.isdir(inside):
+        return inside
+    return os.path.join(os.path.dirname(PACKAGE_DIR), name)
+
+
+def templates_dir() -> str:
     """Where the shipped jinja2 templates are, installed or in a checkout."""
-    inside = PACKAGE_DIR / "templates"
-    if inside.is_dir():
-        return inside
-    return PACKAGE_DIR.parent / "templates"
+    return _find("templates")
 
 
-def rules_dir() -> Path:
-    inside = PACKAGE_DIR / "rules"
-    if inside.is_dir():
-        return inside
-    return PACKAGE_DIR.parent / "rules"
+def rules_dir() -> str:
+    """Where the shipped rule families and knowledge tables are, installed or in a checkout."""
+    return _find("rules")
 
 
 def alias_source_checkout() -> None:
-    if "reviewer.rules" in sys.modules:
+    if "reviewer.rules" in sys.modules or os.path.isdir(os.path.join(PACKAGE_DIR, "rules")):
         return
-    rules = _checkout_dir("rules")
-    if rules is None or not (rules / "__init__.py").is_file():
+    rules = os.path.join(os.path.dirname(PACKAGE_DIR), "rules")
+    init = os.path.join(rules, "__init__.py")
+    if not os.path.isfile(init):
         return
+    import importlib.util
+
     spec = importlib.util.spec_from_file_location(
-        "reviewer.rules", rules / "__init__.py", submodule_search_locations=[str(rules)]
+        "reviewer.rules", init, submodule_search_locations=[rules]
     )
     if spec is None or spec.loader is None:
         return

@@ -8,9 +8,9 @@ is data: a user extends it with a TOML file of the same shape, no Python needed.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from reviewer import _layout
@@ -104,9 +104,9 @@ def _merge_sections(into: dict[str, Any], data: dict[str, Any]) -> None:
             into[name] = value
 
 
-def _read_table(path: Path) -> dict[str, Any]:
+def _read_table(path: str) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
+        with open(path, "rb") as fh:
             return tomllib.load(fh)
     except OSError as exc:
         raise InputError(str(path), f"cannot read table: {exc.strerror or exc}") from None
@@ -120,11 +120,12 @@ def load_knowledge(
     """Load every shipped table, then the user's, and index them for the walker."""
     sections: dict[str, Any] = {}
     sources: list[str] = []
-    for path in sorted(_layout.rules_dir().glob("*.toml")):
-        _merge_sections(sections, _read_table(path))
-        sources.append(path.name)
+    shipped = _layout.rules_dir()
+    for name in sorted(n for n in os.listdir(shipped) if n.endswith(".toml")):
+        _merge_sections(sections, _read_table(os.path.join(shipped, name)))
+        sources.append(name)
     for extra in extra_tables or []:
-        _merge_sections(sections, _read_table(Path(extra)))
+        _merge_sections(sections, _read_table(extra))
         sources.append(extra)
     k = Knowledge(sections=sections, version=version, sources=sources)
     for entry in sections.get("acquire", []):

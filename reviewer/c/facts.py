@@ -9,6 +9,7 @@ on demand, a summary of what each of the file's functions does to resources its 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -49,6 +50,7 @@ class FileFacts:
     _units: dict[str, FunctionUnit] = field(default_factory=dict)
     _summaries: dict[str, Summary | None] = field(default_factory=dict)
     _in_progress: set[str] = field(default_factory=set)
+    _keys: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for piece in self.pieces:
@@ -144,14 +146,58 @@ class FileFacts:
             return None
         from reviewer.analysis.summaries import summarise
 
-        self._in_progress.add(name)
-        try:
-            unit = self.unit(name)
-            result = summarise(unit, self.knowledge) if unit is not None else None
-        finally:
-            self._in_progress.discard(name)
+        key = self._content_key(name, set())
+        if key in _SUMMARY_CACHE:
+            result = _SUMMARY_CACHE[key]
+        else:
+            self._in_progress.add(name)
+            try:
+                unit = self.unit(name)
+                result = summarise(unit, self.knowledge) if unit is not None else None
+            finally:
+                self._in_progress.discard(name)
+            _SUMMARY_CACHE[key] = result
         self._summaries[name] = result
         return result
+
+    def _content_key(self, name: str, visiting: set[str]) -> str:
+        """A key that changes when the function or anything of the file it calls changes, so a
+        summary is computed once per distinct body across all the images of a run (the post
+        image of patch N and the pre image of N+1 share almost every function)."""
+        cached = self._keys.get(name)
+        if cached is not None:
+            return cached
+        fd, piece = self.defs[name]
+        h = hashlib.sha1(f"{id(self.knowledge)}|{name}|".encode())
+        h.update(piece.parsed.src[fd.node.start_byte:fd.node.end_byte])
+        visiting.add(name)
+        for callee in sorted(self._callees(name)):
+            if callee not in visiting:
+                h.update(self._content_key(callee, visiting).encode())
+        visiting.discard(name)
+        key = h.hexdigest()
+        if not visiting:
+            self._keys[name] = key
+        return key
+
+    def _callees(self, name: str) -> set[str]:
+        fd, piece = self.defs[name]
+        out: set[str] = set()
+        stack = [fd.body]
+        while stack:
+            n = stack.pop()
+            if n.type == "call_expression":
+                fn = n.child_by_field_name("function")
+                if fn is not None and fn.type == "identifier":
+                    callee = piece.parsed.text(fn)
+                    if callee in self.defs and callee != name:
+                        out.add(callee)
+            stack.extend(n.named_children)
+        return out
+
+
+# summaries by content key, shared by every FileFacts of the process (bounded: one run)
+_SUMMARY_CACHE: dict[str, Summary | None] = {}
 
 
 def node_line(node: Node, piece: Piece) -> int:

@@ -33,20 +33,34 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_BAD_INPUT)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _chosen(argv: list[str]) -> str | None:
+    for arg in argv:
+        if arg.startswith("-"):
+            continue
+        return arg if arg in SUBCOMMANDS else None
+    return None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; when `argv` names a subcommand, only that subcommand's module is imported
+    (b4 starts one process per patch, so start-up time counts)."""
     parser = _Parser(
         prog="notifier-review",
         description="Review Linux kernel patches for mmu_notifier / HMM mistakes.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    chosen = _chosen(argv) if argv is not None else None
     for name, module in SUBCOMMANDS.items():
-        importlib.import_module(module).add_parser(sub, name)
+        if chosen is None or name == chosen:
+            importlib.import_module(module).add_parser(sub, name)
+        else:
+            sub.add_parser(name)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
