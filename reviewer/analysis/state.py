@@ -49,9 +49,27 @@ class State:
     loops: tuple[tuple[int, int], ...] = ()
     path: tuple[Step, ...] = field(default=(), compare=False, hash=False)
 
+    def __hash__(self) -> int:
+        """Cached: the walker hashes every state it meets against every state seen there."""
+        h = self.__dict__.get("_h")
+        if h is None:
+            h = hash((self.env, self.facts, self.held, self.pending, self.released, self.tags,
+                      self.loops))
+            _set(self, "_h", h)
+        return h
+
     # -- environment -------------------------------------------------------------------------
     def env_dict(self) -> dict[str, str]:
+        """A fresh, mutable copy of the environment."""
         return dict(self.env)
+
+    def env_map(self) -> dict[str, str]:
+        """The environment as a mapping to read (cached; do not modify it)."""
+        m = self.__dict__.get("_e")
+        if m is None:
+            m = dict(self.env)
+            _set(self, "_e", m)
+        return m
 
     def with_env(self, env: dict[str, str]) -> State:
         return replace(self, env=tuple(sorted(env.items())))
@@ -163,6 +181,9 @@ def replace(st: State, **changes: object) -> State:
     """`dataclasses.replace` for State, without re-running __init__ (the walker's hot path)."""
     out = _new(State)
     d = dict(st.__dict__)
+    d.pop("_h", None)
+    if "env" in changes:
+        d.pop("_e", None)
     d.update(changes)
     _set(out, "__dict__", d)
     return out

@@ -30,8 +30,9 @@ from reviewer.analysis.symbolic import (
 from reviewer.c.cfg import Cfg, CfgNode
 
 MAX_STEPS = 40000
-NODE_STATE_CAP = 24
-BUSY_FACTOR = 6  # states a busy node may hold, in units of NODE_STATE_CAP, before the bound
+NODE_STATE_CAP = 16
+BUSY_FACTOR = 8  # states a busy node may hold, in units of NODE_STATE_CAP, before the bound
+AFTER_BOUND_STEPS = 1000  # once bounded, the rest of the walk gets this many more steps
 LOOP_ITERATIONS = 2
 TRANSPARENT_CALLS = frozenset(
     {"likely", "unlikely", "WARN_ON", "WARN_ON_ONCE", "WARN", "WARN_ONCE", "VM_WARN_ON",
@@ -135,6 +136,7 @@ class Walk:
         self.locals = unit.local_names()
         self.handed_at_exit: list[Held] = []  # resources the current exit hands to the caller
         self.repeated_conds: set[str] = set()  # condition texts tested more than once
+        self._canon_cache: dict[tuple[int, int], tuple[tuple, str]] = {}
 
     # -- helpers for checkers ------------------------------------------------------------------
     def line(self, node: Node | CfgNode) -> int:
@@ -143,7 +145,16 @@ class Walk:
         return node.start_point[0] + 1 + self.unit.line_base
 
     def canon(self, node: Node | None, st: State) -> str:
-        return canon(node, self.text, st.env_dict(), self.call_syms)
+        if node is None:
+            return ""
+        env = st.env
+        key = (node.id, id(env))
+        hit = self._canon_cache.get(key)
+        if hit is not None and hit[0] is env:  # the very same environment object
+            return hit[1]
+        value = canon(node, self.text, st.env_map(), self.call_syms)
+        self._canon_cache[key] = (env, value)
+        return value
 
     def stmt_text(self, node: Node) -> str:
         return " ".join(self.text(node).split())
@@ -157,6 +168,7 @@ class Walk:
         work: list[tuple[int, State]] = [(self.cfg.entry, State())]
         keep = self._interesting_names()
         joined: dict[tuple[int, tuple], State] = {}
+        budget = MAX_STEPS
         while work:
             nid, st = work.pop()
             bucket = seen.setdefault(nid, set())
@@ -172,11 +184,13 @@ class Walk:
                 if st in bucket:
                     continue
                 if len(bucket) >= NODE_STATE_CAP * BUSY_FACTOR:
-                    self.bounded = True
+                    if not self.bounded:
+                        self.bounded = True
+                        budget = min(budget, self.steps + AFTER_BOUND_STEPS)
                     continue
             bucket.add(st)
             self.steps += 1
-            if self.steps > MAX_STEPS:
+            if self.steps > budget:
                 self.bounded = True
                 break
             node = self.cfg.node(nid)

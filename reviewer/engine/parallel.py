@@ -53,8 +53,17 @@ def jobs_wanted(jobs: int | None) -> int:
     return jobs
 
 
-def map_ordered(task: Callable[[Any], Any], items: Sequence[Any], jobs: int) -> Iterator[Any]:
-    """task(item) for every item, in order; in `jobs` forked processes when jobs > 1."""
+def map_ordered(
+    task: Callable[[Any], Any],
+    items: Sequence[Any],
+    jobs: int,
+    weights: Sequence[float] | None = None,
+) -> Iterator[Any]:
+    """task(item) for every item, in order; in `jobs` forked processes when jobs > 1.
+
+    With `weights` (e.g. file sizes) the items are handed out one at a time, heaviest first, so
+    that one large file at the end of a chunk does not leave the other worker idle; results
+    still come back in the items' order."""
     global _TASK
     jobs = min(jobs_wanted(jobs), len(items))
     if jobs <= 1:
@@ -68,7 +77,13 @@ def map_ordered(task: Callable[[Any], Any], items: Sequence[Any], jobs: int) -> 
     ctx = multiprocessing.get_context("fork")
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            for out in pool.map(_call, items, chunksize=chunk):
+            if weights is not None:
+                order = sorted(range(len(items)), key=lambda i: -weights[i])
+                futures = {i: pool.submit(_call, items[i]) for i in order}
+                outs: Iterator[Any] = (futures[i].result() for i in range(len(items)))
+            else:
+                outs = pool.map(_call, items, chunksize=chunk)
+            for out in outs:
                 if isinstance(out, _Failed):
                     out.raise_it()
                 yield out

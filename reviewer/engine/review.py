@@ -267,7 +267,8 @@ def scan_paths(
         except InputError as exc:  # as plain values: they may come back from another process
             return exc.subject, exc.message
 
-    for path, res in zip(files, map_ordered(one, files, jobs), strict=True):
+    sizes = [os.path.getsize(f) if os.path.isfile(f) else 0 for f in files]
+    for path, res in zip(files, map_ordered(one, files, jobs, weights=sizes), strict=True):
         if progress is not None:
             progress(path)
         if isinstance(res, tuple):
