@@ -228,3 +228,22 @@ def test_bad_inputs_get_one_line_and_status_2(tmp_path: Path) -> None:
     one_line_error(run("explain", "no-such-rule", cwd=tmp_path), "no-such-rule")
     # nothing the user had is changed
     assert repo.is_dirty(untracked_files=True) is False
+
+
+def test_comment_only_change_is_not_walked_again(tmp_path: Path) -> None:
+    """A patch that only adds comments inside a function cannot add a finding there; the
+    function is not analysed, while a code change next to it still is."""
+    repo = init_repo(tmp_path / "linux")
+    base = commit(repo, {"mm/demo.c": BUGGY_C}, "base with an old bug")
+    commented = BUGGY_C.replace("\tif (err == -EAGAIN)\n",
+                                "\t/* callers retry on -EAGAIN */\n\tif (err == -EAGAIN)\n")
+    commit(repo, {"mm/demo.c": commented}, "mm/demo: document the retry")
+    res = run("check", f"{base.hexsha}..HEAD", "--format", "json", "--all",
+              cwd=tmp_path / "linux")
+    out = json.loads(res.stdout)
+    assert out["stats"]["functions_analysed"] == 0
+    assert out["findings"] == []
+    code = commented.replace("demo_touch(mm);", "demo_touch(mm);\n\tdemo_log(mm);")
+    commit(repo, {"mm/demo.c": code}, "mm/demo: log")
+    res = run("check", "HEAD~1..HEAD", "--format", "json", cwd=tmp_path / "linux")
+    assert json.loads(res.stdout)["stats"]["functions_analysed"] == 1

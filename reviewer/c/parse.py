@@ -128,6 +128,14 @@ def cache_size() -> int:
     return len(_cache)
 
 
+_COMMENTS = tree_sitter.Query(PARSER_LANGUAGE, "(comment) @c")
+
+
+def comment_nodes(node: Node) -> list[Node]:
+    """Every comment inside `node` (a C-level query, cheap on large functions)."""
+    return tree_sitter.QueryCursor(_COMMENTS).captures(node).get("c", [])
+
+
 def functions(parsed: ParsedFile) -> list[FunctionDef]:
     """Every named function definition in the file, in source order."""
     return functions_in_tree(parsed.root, parsed.src)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reviewer.c.facts import FileFacts, Piece
-from reviewer.c.parse import parse_cached
+from reviewer.c.parse import comment_nodes, parse_cached
 from reviewer.engine.analyse import FileAnalysis, analyse_functions
 from reviewer.engine.findings import Finding
 from reviewer.engine.parallel import jobs_wanted, map_ordered, preload
@@ -87,6 +87,27 @@ def _touched(facts: FileFacts, lines: set[int]) -> list[str]:
     return names
 
 
+def _only_comments_changed(facts: FileFacts, name: str, added: set[int],
+                           near_removed: set[int]) -> bool:
+    """True when the patch only adds comments or blank lines inside the function: its code is
+    the same before and after, so it cannot gain a finding and is not walked again."""
+    fd, piece = facts.defs[name]
+    lo, hi = fd.start_line + piece.line_base, fd.end_line + piece.line_base
+    if any(lo <= ln <= hi for ln in near_removed):
+        return False
+    mine = sorted(ln for ln in added if lo <= ln <= hi)
+    if not mine:
+        return False
+    src = piece.parsed.src
+    code = bytearray(src[fd.node.start_byte:fd.node.end_byte])
+    for node in comment_nodes(fd.node):  # blank out every comment of the function
+        a, b = node.start_byte - fd.node.start_byte, node.end_byte - fd.node.start_byte
+        code[a:b] = re.sub(rb"[^\n]", b" ", bytes(code[a:b]))
+    lines = bytes(code).split(b"\n")
+    first = fd.node.start_point[0] + 1 + piece.line_base
+    return all(not lines[ln - first].strip() for ln in mine if 0 <= ln - first < len(lines))
+
+
 def _partial_hunks(change: FileChange, facts: FileFacts, changed: set[int]) -> list[str]:
     """Fragment mode: hunks whose changes fall in no function shown whole."""
     spans = [(fd.start_line + p.line_base, fd.end_line + p.line_base)
@@ -127,7 +148,8 @@ def review_patch(
             continue  # file deleted
         post = _facts(images.path, images.post, options, images.fragment)
         added, near_removed = _changed_lines(change, "new")
-        names = _touched(post, added | near_removed)
+        names = [n for n in _touched(post, added | near_removed)
+                 if not _only_comments_changed(post, n, added, near_removed)]
         if images.fragment:
             result.skipped += _partial_hunks(change, post, added | near_removed)
         if not names and not post.ops:
