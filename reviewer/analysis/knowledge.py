@@ -8,8 +8,9 @@ is data: a user extends it with a TOML file of the same shape, no Python needed.
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import os
-import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,7 +105,49 @@ def _merge_sections(into: dict[str, Any], data: dict[str, Any]) -> None:
             into[name] = value
 
 
+def _cache_file(paths: list[str]) -> str | None:
+    """Where the merged tables of `paths` are kept between runs (b4 starts one process per
+    patch; reading the TOML tables again each time costs more than the review of a small
+    patch).  The name changes whenever a table file changes."""
+    h = hashlib.sha1(b"notifier-review knowledge 1")
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None  # let the normal read report it
+        h.update(f"{os.path.abspath(path)}|{st.st_mtime_ns}|{st.st_size}\n".encode())
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "notifier-review", f"knowledge-{h.hexdigest()[:20]}.marshal")
+
+
+def _cached_sections(paths: list[str]) -> dict[str, Any]:
+    cache = _cache_file(paths)
+    if cache is not None:
+        try:
+            with open(cache, "rb") as fh:
+                data = marshal.load(fh)
+            if isinstance(data, dict):
+                return data
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
+    sections: dict[str, Any] = {}
+    for path in paths:
+        _merge_sections(sections, _read_table(path))
+    if cache is not None:
+        try:
+            os.makedirs(os.path.dirname(cache), exist_ok=True)
+            tmp = f"{cache}.{os.getpid()}.tmp"
+            with open(tmp, "wb") as fh:
+                marshal.dump(sections, fh)
+            os.replace(tmp, cache)
+        except (OSError, ValueError):
+            pass  # a read-only home: no cache, same result
+    return sections
+
+
 def _read_table(path: str) -> dict[str, Any]:
+    import tomllib
+
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
@@ -112,21 +155,19 @@ def _read_table(path: str) -> dict[str, Any]:
         raise InputError(str(path), f"cannot read table: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(str(path), f"not a valid TOML table: {exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(str(path), "not a valid TOML table: not UTF-8 text") from None
 
 
 def load_knowledge(
     extra_tables: list[str] | None = None, version: tuple[int, int] | None = None
 ) -> Knowledge:
     """Load every shipped table, then the user's, and index them for the walker."""
-    sections: dict[str, Any] = {}
-    sources: list[str] = []
     shipped = _layout.rules_dir()
-    for name in sorted(n for n in os.listdir(shipped) if n.endswith(".toml")):
-        _merge_sections(sections, _read_table(os.path.join(shipped, name)))
-        sources.append(name)
-    for extra in extra_tables or []:
-        _merge_sections(sections, _read_table(extra))
-        sources.append(extra)
+    paths = [os.path.join(shipped, n) for n in sorted(os.listdir(shipped)) if n.endswith(".toml")]
+    sources = [os.path.basename(p) for p in paths] + list(extra_tables or [])
+    paths += list(extra_tables or [])
+    sections = _cached_sections(paths)
     k = Knowledge(sections=sections, version=version, sources=sources)
     for entry in sections.get("acquire", []):
         if not _applies(entry, version):

@@ -26,7 +26,6 @@ Anything malformed is an InputError naming the file and the problem (one line, e
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,6 +84,8 @@ def find_config(start: str | None) -> tuple[str | None, str]:
 
 
 def _read_toml(path: str) -> dict:
+    import tomllib  # only when there is a configuration file: it costs start-up time
+
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
