@@ -140,3 +140,21 @@ key = "all"
                              str(bad)], capture_output=True, text=True, env=env)
     assert broken.returncode == 2 and "bad.toml" in broken.stderr
     assert "Traceback" not in broken.stderr
+
+
+def test_knowledge_cache_follows_table_changes(tmp_path: Path, monkeypatch) -> None:
+    """The merged tables are cached between runs; editing a table is seen at once."""
+    import os
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    table = tmp_path / "t.toml"
+    table.write_text('[[release]]\nnames = ["my_unlock_a"]\ngroup = "spinlock"\nkey = "arg0"\n')
+    first = load_knowledge([str(table)])
+    assert "my_unlock_a" in first.releases
+    assert list((tmp_path / "cache" / "notifier-review").iterdir())  # the cache was written
+    again = load_knowledge([str(table)])
+    assert "my_unlock_a" in again.releases
+    table.write_text('[[release]]\nnames = ["my_unlock_b"]\ngroup = "spinlock"\nkey = "arg0"\n')
+    os.utime(table, ns=(1, 1))
+    changed = load_knowledge([str(table)])
+    assert "my_unlock_b" in changed.releases and "my_unlock_a" not in changed.releases
