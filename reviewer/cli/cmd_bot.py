@@ -12,6 +12,7 @@ import os
 import re
 from email.utils import parseaddr
 
+from reviewer.cli.common import add_knowledge_options
 from reviewer.errors import UsageError
 
 DEFAULT_FROM = "notifier-review bot <notifier-review@localhost>"
@@ -64,10 +65,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                    help="reply to the author only, without the original To and Cc")
     p.add_argument("--tree", metavar="DIR",
                    help="kernel checkout to apply each series to, in memory (never modified)")
-    p.add_argument("--kernel", metavar="X.Y",
-                   help="kernel version the code is for (default: the tree's Makefile)")
-    p.add_argument("--table", action="append", default=[], metavar="FILE",
-                   help="extra knowledge table (TOML, same shape as rules/*.toml)")
+    add_knowledge_options(p)
     p.add_argument("--templates", metavar="DIR", help="directory with your own reply templates")
     p.set_defaults(run=run)
 

@@ -30,10 +30,7 @@ def add_review_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", metavar="FILE", help="write the output to FILE")
     p.add_argument("--fail-on", default="warning", choices=("warning", "error", "never"),
                    help="exit 1 when a finding at or above this severity is shown")
-    p.add_argument("--kernel", metavar="X.Y",
-                   help="kernel version the code is for (default: the tree's Makefile)")
-    p.add_argument("--table", action="append", default=[], metavar="FILE",
-                   help="extra knowledge table (TOML, same shape as rules/*.toml)")
+    add_knowledge_options(p)
     p.add_argument("--all", action="store_true",
                    help="also show findings that were there before the patch")
     p.add_argument("-C", dest="directory", metavar="DIR", default=None,
@@ -45,6 +42,14 @@ def add_review_options(p: argparse.ArgumentParser) -> None:
 
     add_email_options(p)
     add_config_options(p)
+
+
+def add_knowledge_options(p: argparse.ArgumentParser) -> None:
+    """--kernel and --table: what the rules know, shared by every command that reviews."""
+    p.add_argument("--kernel", metavar="X.Y",
+                   help="kernel version the code is for (default: the tree's Makefile)")
+    p.add_argument("--table", action="append", default=[], metavar="FILE",
+                   help="extra knowledge table (TOML, same shape as rules/*.toml)")
 
 
 def add_config_options(p: argparse.ArgumentParser) -> None:
