@@ -217,6 +217,7 @@ def test_bad_inputs_get_one_line_and_status_2(tmp_path: Path) -> None:
                       "Binary files a/fw.bin and b/fw.bin differ\n")
     one_line_error(run("check", str(binary), cwd=tmp_path), "bin.patch")
     one_line_error(run("scan", str(tmp_path / "nope"), cwd=tmp_path), "nope")
+    one_line_error(run("check", "missing.patch", cwd=tmp_path), "missing.patch")
     blob = tmp_path / "blob.c"
     blob.write_bytes(b"\x7fELF\x00\x00\x01")
     one_line_error(run("scan", str(blob), cwd=tmp_path), "blob.c")

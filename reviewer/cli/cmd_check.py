@@ -60,8 +60,9 @@ def run(args: argparse.Namespace) -> int:
     elif len(targets) <= 1:
         if args.tree:
             raise UsageError("--tree", "only used with patch files; a range reads its own tree")
-        missing = [t for t in targets if ("/" in t and t.endswith((".patch", ".mbox", ".diff",
-                                                                    ".eml")))]
+        missing = [t for t in targets
+                   if t.endswith((".patch", ".mbox", ".diff", ".eml", ".txt", ".mbx"))
+                   and ".." not in t]
         if missing:
             raise UsageError(missing[0], "no such file")
         series, provider = series_from_range(repo_dir, targets[0] if targets else None)
