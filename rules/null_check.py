@@ -313,6 +313,8 @@ class NullCheckChecker(FamilyChecker):
             if name in self.never_null:
                 return f"{name}() never returns NULL"
         if pointer and st.has_tag((FAMILY_NAME, "addr", text, value)):
+            if "@join" in value:
+                return "on every path to here it holds the address of an object or field"
             return f"it holds the address {in_words(value, st)}, which is never NULL"
         role = self.callback_args.get(text)
         if role is not None and value == text:

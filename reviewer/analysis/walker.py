@@ -590,8 +590,9 @@ class Walk:
         target = strip_parens(target)
         if target.type == "identifier" and self.text(target) in self.locals:
             return st
+        stored = root_of(value) if value.startswith("&") else value  # &obj[0], &obj->member
         for h in list(st.held):
-            if h.kind in HANDED_KINDS and (h.key == value or root_of(h.key) == value):
+            if h.kind in HANDED_KINDS and stored in (h.key, root_of(h.key)):
                 st = st.drop_held(h).step(target.start_point[0] + 1 + self.unit.line_base,
                                           f"reference stored in {self.text(target)}")
         return st

@@ -12,12 +12,15 @@ import re
 from reviewer.analysis.state import State
 
 SYMBOL = re.compile(r"(\w+)@(L\d+(c\d+)?|decl)")
+WHOLE_SYMBOL = re.compile(r"\w+@(L\d+(c\d+)?|decl|join)")
 
 
 def in_words(key: str, st: State) -> str:
     names: dict[str, str] = {}
     for var, val in st.env:
-        if "@" in val and not any(s in var for s in ("->", ".", "[")):
+        # only plain symbols: an expression held by a variable (an address, a sum) is shown
+        # as written, not as the variable's name
+        if WHOLE_SYMBOL.fullmatch(val) and not any(s in var for s in ("->", ".", "[")):
             names.setdefault(val, var)
     out = key
     for sym, var in sorted(names.items(), key=lambda kv: -len(kv[0])):
