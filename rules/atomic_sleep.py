@@ -164,14 +164,6 @@ def describe_held(h: Held) -> str:
     return f"{words} taken by {how} at line {h.line}"
 
 
-def _trylock_wrapper(walk: Walk, h: Held) -> bool:
-    """A file's own `return spin_trylock(...)` wrapper: the summaries take its lock as always
-    taken, so where it is tested with `||` the path may not hold it at all.  (Likewise a lock
-    a file's wrapper took is taken as dropped once a file's unlock wrapper of the same group ran:
-    wrappers that lock one of two locks per branch do not summarise to matching keys.)"""
-    return "trylock" in h.call and walk.unit.facts.has(h.call)
-
-
 def _what(walk: Walk, call: CallSite, s: Sleep) -> str:
     if s.chain:
         return f"{call.name}() may sleep: {s.shown(walk.unit.name)} (line {s.line}: {s.why})"
@@ -206,7 +198,6 @@ class AtomicSleepChecker(FamilyChecker):
                     st = st.add_tag((FAMILY_NAME, "wrapper-release", group))
         released = {t[2] for t in st.tags_of(FAMILY_NAME) if t[1] == "wrapper-release"}
         held = [h for h in st.atomic_held() if h.group not in IGNORED_GROUPS
-                and not _trylock_wrapper(walk, h)
                 and not (h.group in released and walk.unit.facts.has(h.call))]
         # an atomic acquisition whose result was never tested (an old-style
         # `pte = pte_offset_map_lock(...)` with no NULL check) is taken as held

@@ -33,6 +33,7 @@ class _SummaryChecker(Checker):
         )
         self.exits: list[tuple[list[Held], list[Held], str | None]] = []
         self.releases: set[tuple[str, str]] = set()
+        self.returned_pending: set[tuple[str, str, str, str]] = set()
 
     def _on_params(self, key: str) -> bool:
         return bool(self.param_re and self.param_re.search(key)) and "@" not in key
@@ -45,6 +46,9 @@ class _SummaryChecker(Checker):
     def on_exit(self, walk: Walk, st: State, node: CfgNode, returned: str | None) -> None:
         held = [h for h in st.held if h.scope < 0 and self._on_params(h.key)]
         self.exits.append((held, list(walk.handed_at_exit), returned))
+        for p in walk.pending_returned:
+            if self._on_params(p.held.key):
+                self.returned_pending.add((p.held.group, p.held.kind, p.held.key, p.success))
 
 
 def _success_of(holding: list[str | None], failing: list[str | None]) -> str | None:
@@ -92,6 +96,9 @@ def summarise(unit: FunctionUnit, knowledge: Knowledge) -> Summary:
     if walk.bounded:
         return summ
     summ.releases = sorted(checker.releases)
+    # `return spin_trylock(&x->lock);`: acquired on a parameter when the result says so
+    for group, kind, key, success in sorted(checker.returned_pending):
+        summ.acquires.append((group, kind, key, success, "none"))
     # resources left held on parameters: the function is an acquire wrapper
     keys: dict[tuple[str, str], Held] = {}
     for held, _handed, _ret in checker.exits:

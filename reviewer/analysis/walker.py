@@ -135,6 +135,7 @@ class Walk:
         self.exit_states: list[tuple[State, CfgNode, str | None]] = []
         self.locals = unit.local_names()
         self.handed_at_exit: list[Held] = []  # resources the current exit hands to the caller
+        self.pending_returned: list[Pending] = []  # acquisitions whose result is returned
         self.repeated_conds: set[str] = set()  # condition texts tested more than once
         self._canon_cache: dict[tuple[int, int], tuple[tuple, str]] = {}
 
@@ -438,7 +439,7 @@ class Walk:
             for a in args:
                 self._collect(a, ops, in_condition=in_condition)
             cs = CallSite(n, name, args, n.start_point[0] + 1, dest, in_condition)
-            if in_condition and dest is None:
+            if (in_condition and dest is None) or _returned_directly(n):
                 acq = self.knowledge.acquires.get(name)
                 summ = self.summaries(name)
                 if (acq is not None and acq.success != "always") or (
@@ -759,7 +760,7 @@ class Walk:
                  atomic=group in self.knowledge.atomic_groups)
         if success == "always":
             return st.add_held(h).step(self.line(cs.node), f"{cs.name}() taken")
-        if cs.dest is None and not cs.in_condition:
+        if cs.dest is None and not cs.in_condition and not _returned_directly(cs.node):
             # result ignored: assume it worked
             return st.add_held(h).step(self.line(cs.node), f"{cs.name}() taken")
         symbol = self._dest_symbol(cs) if cs.dest is not None else self.call_syms.get(
@@ -823,10 +824,14 @@ class Walk:
     # -- exits ---------------------------------------------------------------------------------
     def _exit(self, st: State, node: CfgNode, returned: str | None,
               value: Node | None = None) -> None:
-        # a pending acquisition whose value is returned is handed to the caller
+        # a pending acquisition whose value is returned is handed to the caller, who tests it
+        # (`return spin_trylock(lock);` makes a conditional lock wrapper)
+        self.pending_returned = []
         for p in list(st.pending):
             if returned is not None and (returned == p.symbol or p.symbol in returned):
                 st = replace(st, pending=st.pending - {p})
+                if returned == p.symbol:
+                    self.pending_returned.append(p)
         self.handed_at_exit = []
         if returned is not None:
             for h in list(st.held):
@@ -836,6 +841,14 @@ class Walk:
         self.exit_states.append((st, node, returned))
         for c in self.checkers:
             c.on_exit(self, st, node, returned)
+
+
+def _returned_directly(call: Node) -> bool:
+    """`return f(...);` (through parentheses and casts): the caller decides on the result."""
+    n = call.parent
+    while n is not None and n.type in ("parenthesized_expression", "cast_expression"):
+        n = n.parent
+    return n is not None and n.type == "return_statement"
 
 
 def _constant_truth(value: str) -> bool | None:
