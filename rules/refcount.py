@@ -408,6 +408,8 @@ class RefcountChecker(FamilyChecker):
             put = self.put_keys.get((h.group, h.key))
             if put is None:
                 continue  # never dropped here: a get helper, or handed on in ways not seen
+            if _kept_on_success(walk, h, node):
+                continue  # a reference on the caller's object, kept when the call succeeds
             obj = self.names.get((h.group, h.key)) or in_words(h.key, st)
             where = (f"the return at line {walk.line(node)}" if node.kind == "return"
                      else "the end of the function")
@@ -427,6 +429,20 @@ class RefcountChecker(FamilyChecker):
                 st,
                 anchor=f"{h.call} {walk.stmt_text(node.ast) if node.ast is not None else 'end'}",
             )
+
+
+def _kept_on_success(walk: Walk, h: Held, node: CfgNode) -> bool:
+    """The registration idiom: a function takes a reference on an object its caller passed in,
+    keeps it when it returns success and drops it on its failure paths (ib core's clients,
+    drivers' `*_register()`).  Only a reference (not an allocation) on a parameter, returned
+    with a success value (0, true, a positive count), is read that way."""
+    if h.kind != "ref" or node.kind != "return" or node.ast is None:
+        return False
+    if root_of(h.key) not in walk.unit.param_names():
+        return False
+    value = node.ast.named_children[0] if node.ast.named_children else None
+    text = walk.stmt_text(value) if value is not None else ""
+    return text in ("0", "true") or text.isdigit() and text != "0"
 
 
 def _name_at_get(walk: Walk, st: State, call: CallSite, key: str) -> str:

@@ -53,13 +53,17 @@ class FunctionUnit:
         return None
 
     def local_names(self) -> set[str]:
-        """Parameters and variables declared in the body."""
+        """Parameters and variables declared in the body (a `static` local outlives the call,
+        like a global, and is not one of them)."""
         if self._locals is None:
             names = set(self.param_names())
             stack = [self.body]
             while stack:
                 n = stack.pop()
-                if n.type == "declaration":
+                if n.type == "declaration" and not any(
+                    c.type == "storage_class_specifier" and self.text(c) == "static"
+                    for c in n.children
+                ):
                     for d in n.named_children:
                         ident = _declared_ident(d)
                         if ident is not None:

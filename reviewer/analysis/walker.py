@@ -592,6 +592,9 @@ class Walk:
         if target.type == "identifier" and self.text(target) in self.locals:
             return st
         stored = root_of(value) if value.startswith("&") else value  # &obj[0], &obj->member
+        for p in list(st.pending):  # `global = kmalloc(...)`: stored before it is even tested
+            if p.held.kind in HANDED_KINDS and p.symbol == stored:
+                st = replace(st, pending=st.pending - {p})
         for h in list(st.held):
             if h.kind in HANDED_KINDS and stored in (h.key, root_of(h.key)):
                 st = st.drop_held(h).step(target.start_point[0] + 1 + self.unit.line_base,
