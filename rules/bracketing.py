@@ -136,13 +136,7 @@ class BracketingChecker(FamilyChecker):
         self.begin_wrapper = bool(BEGIN_NAME.search(name))
         self.end_wrapper = bool(END_NAME.search(name)) or self.is_callback
         releases = {n for n, r in walk.knowledge.releases.items() if r.group == GROUP}
-        self.has_release = False
-        for node in walk.cfg.nodes:
-            if node.ast is None:
-                continue
-            for op in walk._ops(node):
-                if op.kind == "call" and op.extra.name in releases:  # type: ignore[union-attr]
-                    self.has_release = True
+        self.has_release = any(cs.name in releases for cs in walk.call_sites())
 
     def on_pending_failed(self, walk: Walk, st: State, pending: Pending) -> State | None:
         if pending.held.group != GROUP:

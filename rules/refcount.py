@@ -175,13 +175,9 @@ class RefcountChecker(FamilyChecker):
         self.acq_nodes: dict[tuple[str, str, int], Node] = {}
         self.names: dict[tuple[str, str], str] = {}  # what the code calls each object
         self.nofail: set[str] = set()
-        for node in walk.cfg.nodes:
-            if node.ast is None:
-                continue
-            for op in walk._ops(node):
-                if op.kind == "call" and "__GFP_NOFAIL" in walk.text(op.node):
-                    cs: CallSite = op.extra  # type: ignore[assignment]
-                    self.nofail.add(f"{cs.name}@L{cs.line}c{cs.node.start_point[1]}")
+        for cs in walk.call_sites():
+            if "__GFP_NOFAIL" in walk.text(cs.node):
+                self.nofail.add(f"{cs.name}@L{cs.line}c{cs.node.start_point[1]}")
 
     # -- hand-offs and assertions ----------------------------------------------------------
     def _known(self, walk: Walk, name: str) -> bool:

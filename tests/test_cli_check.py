@@ -100,13 +100,33 @@ def test_range_mode_reports_introduced_finding_and_later_fix(tmp_path: Path) -> 
 
 
 def test_only_what_the_patch_introduces(tmp_path: Path) -> None:
-    """Patch 2 touches a function of a file that already has the bug: nothing to report;
-    --all shows findings that were there before."""
+    """Patch 2 touches another function of a file that already has the bug: nothing to
+    report."""
     repo, base, commits = make_series(tmp_path)
     rng = f"{commits[0].hexsha}..{commits[1].hexsha}"
     res = run("check", rng, "--format", "json", cwd=tmp_path / "linux")
     assert res.returncode == 0, res.stdout
     assert json.loads(res.stdout)["findings"] == []
+
+
+def test_finding_already_there_is_not_reported_unless_all(tmp_path: Path) -> None:
+    """A patch that edits the code of the function holding an old bug, next to it, is reviewed
+    (the function is walked before and after) but the old finding is not its doing; --all shows
+    it."""
+    repo = init_repo(tmp_path / "linux")
+    base = commit(repo, {"mm/demo.c": BUGGY_C}, "base with an old bug")
+    edited = BUGGY_C.replace("\terr = demo_clear_ptes(mm, start, end);\n",
+                             "\tdemo_count(mm);\n\terr = demo_clear_ptes(mm, start, end);\n")
+    commit(repo, {"mm/demo.c": edited}, "mm/demo: count clears")
+    res = run("check", f"{base.hexsha}..HEAD", "--format", "json", cwd=tmp_path / "linux")
+    out = json.loads(res.stdout)
+    assert res.returncode == 0, res.stdout
+    assert out["stats"]["functions_analysed"] == 1  # demo_clear() was looked at
+    assert out["findings"] == []
+    res = run("check", f"{base.hexsha}..HEAD", "--format", "json", "--all",
+              cwd=tmp_path / "linux")
+    assert res.returncode == 1
+    assert [f["rule"] for f in json.loads(res.stdout)["findings"]] == ["bracketing-unbalanced"]
 
 
 def test_text_output_and_fail_on(tmp_path: Path) -> None:

@@ -98,7 +98,7 @@ def summarise(unit: FunctionUnit, knowledge: Knowledge) -> Summary:
     summ.releases = sorted(checker.releases)
     # `return spin_trylock(&x->lock);`: acquired on a parameter when the result says so
     for group, kind, key, success in sorted(checker.returned_pending):
-        summ.acquires.append((group, kind, key, success, "none"))
+        summ.acquires.append((group, kind, key, success))
     # resources left held on parameters: the function is an acquire wrapper
     keys: dict[tuple[str, str], Held] = {}
     for held, _handed, _ret in checker.exits:
@@ -109,7 +109,7 @@ def summarise(unit: FunctionUnit, knowledge: Knowledge) -> Summary:
         failing = [r for held, _, r in checker.exits if all(x.key != key for x in held)]
         success = _success_of(holding, failing)
         if success is not None:
-            summ.acquires.append((group, h.kind, key, success, "none"))
+            summ.acquires.append((group, h.kind, key, success))
     # resources handed to the caller through the return value: the function is a get
     returned: dict[str, Held] = {}
     for _held, handed, _ret in checker.exits:
@@ -120,5 +120,5 @@ def summarise(unit: FunctionUnit, knowledge: Knowledge) -> Summary:
         failing = [r for _, handed, r in checker.exits if all(x.group != group for x in handed)]
         success = _success_of(holding, failing)
         if success is not None:
-            summ.acquires.append((group, h.kind, "ret", success, "none"))
+            summ.acquires.append((group, h.kind, "ret", success))
     return summ

@@ -62,8 +62,8 @@ class Op:
 class Summary:
     """What a function of the file does to resources its caller can see."""
 
-    acquires: list[tuple[str, str, str, str, str]] = field(default_factory=list)
-    # (group, kind, key in terms of params or 'ret', success, context)
+    acquires: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # (group, kind, key in terms of params or 'ret', success)
     releases: list[tuple[str, str]] = field(default_factory=list)  # (group, key in params)
     params: list[str] = field(default_factory=list)
 
@@ -201,19 +201,23 @@ class Walk:
             c.finish(self)
         return self
 
-    def _interesting_names(self) -> set[str]:
-        names: set[str] = set()
+    def call_sites(self):
+        """Every call the function makes, in CFG node order (for checkers' own pre-scans)."""
         for n in self.cfg.nodes:
             if n.ast is None:
                 continue
             for op in self._ops(n):
                 if op.kind == "call":
-                    cs: CallSite = op.extra  # type: ignore[assignment]
-                    if cs.name in self.knowledge.acquires or cs.name in self.knowledge.releases:
-                        for a in cs.args:
-                            names.add(root_of(self.text(a)))
-                        if cs.dest is not None:
-                            names.add(root_of(self.text(cs.dest)))
+                    yield op.extra
+
+    def _interesting_names(self) -> set[str]:
+        names: set[str] = set()
+        for cs in self.call_sites():
+            if cs.name in self.knowledge.acquires or cs.name in self.knowledge.releases:
+                for a in cs.args:
+                    names.add(root_of(self.text(a)))
+                if cs.dest is not None:
+                    names.add(root_of(self.text(cs.dest)))
         counts: dict[str, int] = {}
         for n in self.cfg.nodes:
             if n.kind == "cond" and n.ast is not None and not n.cond_is_opaque:
@@ -227,19 +231,14 @@ class Walk:
         return names
 
     def _prescan(self) -> None:
-        for n in self.cfg.nodes:
-            if n.ast is None:
-                continue
-            for op in self._ops(n):
-                if op.kind == "call":
-                    cs: CallSite = op.extra  # type: ignore[assignment]
-                    acq = self.knowledge.acquires.get(cs.name)
-                    if acq is not None:
-                        self.acquired_groups.add(acq.group)
-                    summ = self.summaries(cs.name)
-                    if summ is not None:
-                        for a in summ.acquires:
-                            self.acquired_groups.add(a[0])
+        for cs in self.call_sites():
+            acq = self.knowledge.acquires.get(cs.name)
+            if acq is not None:
+                self.acquired_groups.add(acq.group)
+            summ = self.summaries(cs.name)
+            if summ is not None:
+                for a in summ.acquires:
+                    self.acquired_groups.add(a[0])
 
     def _transfer(self, node: CfgNode, st: State) -> list[tuple[int, State]]:
         if node.kind == "exit":
@@ -638,7 +637,7 @@ class Walk:
         acq = k.acquires.get(name)
         if acq is not None:
             st = self._acquire(st, cs, acq.group, acq.kind, self._key(acq.key, cs, st),
-                               acq.success, acq.context, acq.releases_first)
+                               acq.success, acq.releases_first)
         if rel is None and acq is None:
             summ = self.summaries(name)
             if summ is not None:
@@ -754,7 +753,7 @@ class Walk:
         return f"{cs.name}@L{cs.line}c{cs.node.start_point[1]}"
 
     def _acquire(self, st: State, cs: CallSite, group: str, kind: str, key: str, success: str,
-                 context: str, releases_first: bool = False) -> State:
+                 releases_first: bool = False) -> State:
         if releases_first:
             old = st.find_held(group, key)
             if old is not None:
@@ -813,7 +812,7 @@ class Walk:
                 mapping[p] = self.canon(cs.args[i], st)
         for group, key in summ.releases:
             st = self._release(st, cs, group, _subst(key, mapping))
-        for group, kind, key, success, context in summ.acquires:
+        for group, kind, key, success in summ.acquires:
             if key == "ret":
                 k = self._dest_symbol(cs) if cs.dest is not None else self.call_syms.get(
                     cs.node.id, self._dest_symbol(cs))
@@ -821,7 +820,7 @@ class Walk:
                     continue  # returned object not kept: handed on
             else:
                 k = _subst(key, mapping)
-            st = self._acquire(st, cs, group, kind, k, success, context)
+            st = self._acquire(st, cs, group, kind, k, success)
         return st
 
     # -- exits ---------------------------------------------------------------------------------
