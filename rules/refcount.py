@@ -37,12 +37,12 @@ Best practice::
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from tree_sitter import Node
 
 from reviewer.analysis.state import Held, Pending, State
-from reviewer.analysis.symbolic import root_of, strip_parens
+from reviewer.analysis.symbolic import call_args, root_of, strip_parens
 from reviewer.analysis.walker import TRANSPARENT_CALLS, CallSite, Walk
 from reviewer.analysis.words import in_words
 from reviewer.c.cfg import CfgNode
@@ -128,6 +128,23 @@ put_page(page);""",
 ...
 put_page(page);""",
 )
+PUT_REMOVED = RuleInfo(
+    id="refcount-put-removed",
+    family=FAMILY_NAME,
+    severity="warning",
+    summary="the patch removes the only put of an object the function still gets",
+    reason="When a patch deletes the put of an object and changes nothing else about it (it "
+    "is still obtained the same way, not returned, not stored, not put anywhere else), the "
+    "reference the old code dropped is now kept forever, unless the getter stopped taking "
+    "one in the same series.  The reviewer's question is \"who drops it now?\"; the answer "
+    "belongs in the changelog, or the put belongs back.",
+    bad="""-       page = lookup_page_ref(pfn);       /* unchanged */
+        ...
+-       put_page(page);""",
+    good="""        page = lookup_page_ref(pfn);
+        ...
+        put_page(page);                      /* kept, or the getter changed too */""",
+)
 UNCHECKED_GET = RuleInfo(
     id="refcount-unchecked-get",
     family=FAMILY_NAME,
@@ -161,7 +178,8 @@ def _refers_to(value: str, root: str) -> bool:
 
 class RefcountChecker(FamilyChecker):
     family = FAMILY_NAME
-    rules = {r.id: r for r in (ASYMMETRIC, LEAK, DOUBLE_PUT, PUT_WITHOUT_GET, UNCHECKED_GET)}
+    rules = {r.id: r for r in (ASYMMETRIC, LEAK, DOUBLE_PUT, PUT_WITHOUT_GET, UNCHECKED_GET,
+                               PUT_REMOVED)}
 
     def begin(self, walk: Walk) -> None:
         k = walk.knowledge
@@ -175,6 +193,7 @@ class RefcountChecker(FamilyChecker):
         self.acq_nodes: dict[tuple[str, str, int], Node] = {}
         self.names: dict[tuple[str, str], str] = {}  # what the code calls each object
         self.nofail: set[str] = set()
+        self.removed_puts = _removed_puts(walk)
         for cs in walk.call_sites():
             if "__GFP_NOFAIL" in walk.text(cs.node):
                 self.nofail.add(f"{cs.name}@L{cs.line}c{cs.node.start_point[1]}")
@@ -400,13 +419,20 @@ class RefcountChecker(FamilyChecker):
             return
         for rule, at, message, st in self.deferred:
             self.report(walk, rule, at, message, st)
+        explained: set[str] = set()
         for h, node, st in self.leaks:
             put = self.put_keys.get((h.group, h.key))
+            obj = self.names.get((h.group, h.key)) or in_words(h.key, st)
+            gone = next((r for r in self.removed_puts if r.group == h.group and r.var == obj),
+                        None)
+            if put is None and gone is not None:
+                explained.add(gone.var)
+                self._leak_after_removal(walk, h, node, st, obj, gone)
+                continue
             if put is None:
                 continue  # never dropped here: a get helper, or handed on in ways not seen
             if _kept_on_success(walk, h, node):
                 continue  # a reference on the caller's object, kept when the call succeeds
-            obj = self.names.get((h.group, h.key)) or in_words(h.key, st)
             where = (f"the return at line {walk.line(node)}" if node.kind == "return"
                      else "the end of the function")
             put_text = f"{put}()" if put else "the put the other paths use"
@@ -425,6 +451,138 @@ class RefcountChecker(FamilyChecker):
                 st,
                 anchor=f"{h.call} {walk.stmt_text(node.ast) if node.ast is not None else 'end'}",
             )
+        self._removed_only_put(walk, explained)
+
+
+    def _leak_after_removal(self, walk: Walk, h: Held, node: CfgNode, st: State, obj: str,
+                            gone: RemovedPut) -> None:
+        where = (f"the return at line {walk.line(node)}" if node.kind == "return"
+                 else "the end of the function")
+        what = "the memory" if h.kind == "alloc" else "the reference"
+        harm = ("The memory leaks." if h.kind == "alloc"
+                else "The object can then never be freed.")
+        self.report(
+            walk, LEAK.id, node.ast if node.ast is not None else walk.line(node),
+            f"This patch removes `{gone.text}`, the only {gone.verb} of `{obj}`, but {h.call}() at "
+            f"line {h.line} still takes {what}, and {where} now leaves with it: nothing else "
+            f"drops it or hands it on. {harm} Keep the {gone.put}() (or say in the changelog "
+            "who drops it now).",
+            st,
+            anchor=f"{h.call} removed {gone.text}",
+        )
+
+    def _removed_only_put(self, walk: Walk, explained: set[str]) -> None:
+        """A removed put the walk could not pin to a leaking path (the getter is not in the
+        tables, or the object is also passed to calls whose ownership is unknown): judged from
+        the text of the function, which still gets it the same way and no longer drops it."""
+        body = walk.unit.body
+        for gone in self.removed_puts:
+            if gone.var in explained or gone.var not in walk.locals:
+                continue
+            source = _assigned_from_call(walk, body, gone.var)
+            if source is None:
+                continue  # not obtained from a call here: nothing says a reference is held
+            name, line = source
+            if line in walk.added or name in TRANSPARENT_CALLS or any(
+                    re.match(r"\s*(?:[\w\s*]*\s)?\**" + re.escape(gone.var) + r"\s*=[^=]", r.text)
+                    for r in walk.removed):
+                continue  # the patch changes where the object comes from: not this question
+            if _still_owned_elsewhere(walk, body, gone.var, self.consumers):
+                continue
+            if name in walk.knowledge.acquires:
+                takes = ("allocates it" if gone.verb == "free" else "takes a reference")
+                why = (f"{name}() {takes}, and with this {gone.verb} gone nothing in the "
+                       f"function drops it or hands it on: `{gone.var}` is now leaked on every "
+                       f"path that got it. Put the {gone.put}() back, or say in the changelog "
+                       "who drops it now.")
+            else:
+                why = (f"nothing in the function drops it or hands it on any more. The old code "
+                       f"dropped a reference here; unless {name}() stopped taking one (not in "
+                       f"this patch), `{gone.var}` is now leaked on every path that got it. Who "
+                       "drops it now?")
+            self.report(
+                walk, PUT_REMOVED.id, gone.at,
+                f"This removes `{gone.text}`, the only {gone.verb} of `{gone.var}`, which still "
+                f"comes "
+                f"from {name}() at line {line}; {why}",
+                anchor=f"{name} removed {gone.text}",
+            )
+
+
+@dataclass(frozen=True)
+class RemovedPut:
+    at: int
+    put: str
+    group: str
+    var: str
+    text: str
+    verb: str = "put"  # "free" for an allocation
+
+
+_PUT_STMT = re.compile(r"^\s*(\w+)\s*\(\s*([A-Za-z_]\w*)\s*(?:,[^;]*)?\)\s*;\s*(?:/\*.*\*/)?\s*$")
+
+
+def _removed_puts(walk: Walk) -> list[RemovedPut]:
+    """Puts of a tracked kind (reference, allocation) that the patch removes as a statement of
+    their own, `put_page(page);`."""
+    k = walk.knowledge
+    out = []
+    for r in walk.removed:
+        m = _PUT_STMT.match(r.text)
+        if m is None:
+            continue
+        rel = k.releases.get(m.group(1))
+        if rel is None or k.group_kind.get(rel.group) not in KINDS:
+            continue
+        verb = "free" if k.group_kind.get(rel.group) == "alloc" else "put"
+        out.append(RemovedPut(r.at, m.group(1), rel.group, m.group(2), " ".join(r.text.split()),
+                              verb))
+    return out
+
+
+def _assigned_from_call(walk: Walk, body: Node, var: str) -> tuple[str, int] | None:
+    """The call `var` is set from (`var = f(...)`, `T *var = f(...)`), when there is one."""
+    stack = [body]
+    while stack:
+        n = stack.pop()
+        if n.type in ("assignment_expression", "init_declarator"):
+            left = n.child_by_field_name("left") or n.child_by_field_name("declarator")
+            right = n.child_by_field_name("right") or n.child_by_field_name("value")
+            if left is not None and right is not None:
+                name = walk.text(left).lstrip("* ").strip()
+                value = strip_parens(right)
+                if name == var and value.type == "call_expression":
+                    callee = value.child_by_field_name("function")
+                    if callee is not None and callee.type == "identifier":
+                        return walk.text(callee), walk.line(value)
+        stack.extend(reversed(n.named_children))
+    return None
+
+
+def _still_owned_elsewhere(walk: Walk, body: Node, var: str, consumers: set[str]) -> bool:
+    """Something in the function still drops, returns, stores or hands on `var`."""
+    k = walk.knowledge
+    stack = [body]
+    while stack:
+        n = stack.pop()
+        if n.type == "return_statement" and n.named_children:
+            if root_of(walk.text(n.named_children[0]).strip()) == var:
+                return True
+        elif n.type == "call_expression":
+            fn = n.child_by_field_name("function")
+            name = walk.text(fn) if fn is not None else ""
+            args = [walk.text(a).strip() for a in call_args(n)]
+            if var in args and (name in k.releases or name in consumers):
+                return True
+        elif n.type == "assignment_expression":
+            left = n.child_by_field_name("left")
+            right = n.child_by_field_name("right")
+            if right is not None and walk.text(strip_parens(right)).strip() == var and \
+                    left is not None and not (left.type == "identifier"
+                                              and walk.text(left) in walk.locals):
+                return True
+        stack.extend(n.named_children)
+    return False
 
 
 def _kept_on_success(walk: Walk, h: Held, node: CfgNode) -> bool:
@@ -565,7 +723,7 @@ def asymmetric_pairs(facts: FileFacts, names: list[str], options: RunOptions) ->
 
 class Refcount(RuleFamily):
     family = FAMILY_NAME
-    rules = (ASYMMETRIC, LEAK, DOUBLE_PUT, PUT_WITHOUT_GET, UNCHECKED_GET)
+    rules = (ASYMMETRIC, LEAK, DOUBLE_PUT, PUT_WITHOUT_GET, UNCHECKED_GET, PUT_REMOVED)
 
     checker_class = RefcountChecker
 

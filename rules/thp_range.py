@@ -141,8 +141,16 @@ class _FunctionView:
         bails = [m.group(1) for m in re.finditer(
             r"\bif\s*\((.*?)\)\s*(?:\{\s*)?(?:return|goto)\b", body) if "&&" not in m.group(1)]
         small = [p for p in k.get("small_asserts", [])]
+        hugetlb = set(k.get("hugetlb_predicates", []))
+        size_preds = [p for p in preds if p not in hugetlb]  # hugetlb or not says no size
+        size_re = r"\b(?:" + "|".join(size_preds) + r")\s*\(" if size_preds else r"(?!)"
         self.asserts_small = any(
-            re.search(pred_re, a) or re.search(pvmw_re, a) for a in asserted
+            # BUG_ON(PageTransCompound(page)) says "a base page"; BUG_ON(!pmd_mappable(..))
+            # says the opposite, and BUG_ON(folio_test_hugetlb(..)) says nothing of the size.
+            # Only an assertion that holds for the whole function counts, not one that holds
+            # in the branch after a PMD mapping was dealt with.
+            (re.search(size_re, a) and not re.search(r"!\s*" + size_re, a))
+            or re.search(pvmw_re, a) for a in _top_level_assertions(walk)
         ) or any(
             re.search(r"(?<!!)\b(?:" + "|".join(preds) + r")\s*\(", b) for b in bails if preds
         ) or any(re.search(r"\b" + re.escape(s) + r"\s*\(", body) for s in small)
@@ -155,17 +163,88 @@ class _FunctionView:
                 "utf-8", "replace")) for p in walk.unit.facts.pieces)
         self.huge_evidence = (re.search(pred_re, clean) or re.search(pvmw_re, clean))
         self.may_be_huge = bool(self.huge_evidence) or rmap_one
-        self.widens = any(re.search(r"\b" + re.escape(w) + r"\s*\(", body)
-                          for w in k.get("widening", []))
+        self.widens = _widens_every_page(walk, k)
+        pmd_re = r"\b(?:" + "|".join(re.escape(c) for c in k.get("pmd_changes", [])) + r")\s*\("
+        self.pmd_change = re.search(pmd_re, clean) if k.get("pmd_changes") else None
+        if self.huge_evidence is None and self.pmd_change is not None:
+            self.huge_evidence = self.pmd_change
+        self.may_be_huge = self.may_be_huge or self.pmd_change is not None
+        self.shrunk_from = _removed_size(walk, k.get("size_helpers", []))
         self.brackets = bool(re.search(
             r"\bmmu_notifier_(?:range_init\w*|invalidate_range_start\w*)\s*\(", body))
         self.size_helpers = list(k.get("size_helpers", []))
         self.pmd_rounding = list(k.get("pmd_rounding", []))
 
     def evidence(self) -> str:
+        if self.pmd_change is not None and self.pmd_change is self.huge_evidence:
+            return (f"it changes a whole PMD entry with "
+                    f"`{self.pmd_change.group(0).rstrip('(').strip()}()`")
         if self.huge_evidence is not None:
             return f"`{self.huge_evidence.group(0).rstrip('(').strip()}`"
         return "its use as an rmap_one walker (it is called for any page, THP included)"
+
+
+def _top_level_assertions(walk: Walk) -> list[str]:
+    """The conditions of assertions that are statements of the function body itself (or the
+    condition of an if there), so they hold for the rest of the whole function."""
+    body = walk.unit.body
+    out = []
+    for cs in walk.call_sites():
+        if not re.fullmatch(ASSERTS, cs.name) or not cs.args:
+            continue
+        n = cs.node
+        while n.parent is not None and n.parent.type in (
+                "parenthesized_expression", "expression_statement", "unary_expression",
+                "condition_clause"):
+            n = n.parent
+        if n.parent is not None and n.parent.type == "if_statement":
+            n = n.parent
+        if n.parent == body:
+            out.append(walk.text(cs.args[0]))
+    return out
+
+
+def _widens_every_page(walk: Walk, k: dict) -> bool:
+    """A widening call (hugetlb's shared-PMD adjustment) excuses the function's ranges only
+    when it is not confined to a hugetlb-only branch: under `if (folio_test_hugetlb(folio))`
+    it widens nothing for a THP, which the same function also handles."""
+    names = set(k.get("widening", []))
+    if not names:
+        return False
+    only = set(k.get("hugetlb_predicates", []))
+    for cs in walk.call_sites():
+        if cs.name not in names:
+            continue
+        if not _under_condition(walk, cs.node, only):
+            return True
+    return False
+
+
+def _under_condition(walk: Walk, node: Node, preds: set[str]) -> bool:
+    """`node` sits in the then-branch of an if whose condition calls one of `preds`."""
+    n = node
+    while n.parent is not None and n.type != "function_definition":
+        parent = n.parent
+        if parent.type == "if_statement" and parent.child_by_field_name("consequence") == n:
+            cond = parent.child_by_field_name("condition")
+            text = walk.text(cond) if cond is not None else ""
+            if any(re.search(r"(?<!!)\b" + re.escape(p) + r"\s*\(", text) for p in preds):
+                return True
+        n = parent
+    return False
+
+
+def _removed_size(walk: Walk, helpers: list[str]) -> str | None:
+    """A line the patch removes that sized a range from the page (`address + HPAGE_PMD_SIZE`,
+    `vma_address_end(&pvmw)`): the range was right before."""
+    if not helpers or not walk.removed:
+        return None
+    size = re.compile(r"\b(?:" + "|".join(re.escape(h) for h in helpers) + r")\b")
+    for r in walk.removed:
+        text = COMMENT.sub(" ", r.text)
+        if size.search(text) and ("range" in text or "end" in text or "+" in text):
+            return " ".join(text.split())
+    return None
 
 
 def _split_plus(value: str) -> tuple[str, str] | None:
@@ -342,13 +421,19 @@ class ThpRangeChecker(FamilyChecker):
             return False
         if e.get("tlb_only") and view.brackets:
             return True  # per-PTE TLB flush inside a start/end that covers the whole page
-        if not view.may_be_huge or view.asserts_small:
+        if view.asserts_small or not (view.may_be_huge or view.shrunk_from):
             return True
         s = walk.stmt_text(start)
+        if view.shrunk_from is not None:
+            why = (f"the patch shrinks it from what the removed `{view.shrunk_from}` computed"
+                   + (f", and this function handles pages that may be huge ({view.evidence()})"
+                      if view.may_be_huge else ""))
+        else:
+            why = f"this function handles pages that may be huge ({view.evidence()})"
         self.report(
             walk, SINGLE_PAGE.id, call.node,
-            f"{call.name}() covers one base page ({s}, {s} + PAGE_SIZE), but this function "
-            f"handles pages that may be huge ({view.evidence()}). For a THP the rest of the "
+            f"{call.name}() covers one base page ({s}, {s} + PAGE_SIZE), but {why}. "
+            "For a THP the rest of the "
             "huge mapping stays live in the secondary MMUs. Size the range from the page: "
             f"min(vma->vm_end, {s} + (PAGE_SIZE << compound_order(page))) -- page_size(page) "
             "or folio_size(folio) on newer kernels, HPAGE_PMD_SIZE for a PMD mapping -- "

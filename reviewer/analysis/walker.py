@@ -51,6 +51,15 @@ class CallSite:
     in_condition: bool = False
 
 
+@dataclass(frozen=True)
+class RemovedLine:
+    """A line a patch removes from the function under review."""
+
+    at: int  # the post-image line it was removed before (where a reviewer would comment)
+    old_line: int  # its line number in the pre image
+    text: str
+
+
 @dataclass
 class Op:
     kind: str  # call, assign, deref, decl
@@ -120,8 +129,14 @@ class Walk:
         knowledge: Knowledge,
         checkers: Iterable[Checker],
         summaries: Callable[[str], Summary | None] | None = None,
+        removed: Iterable[RemovedLine] = (),
+        added: Iterable[int] = (),
     ) -> None:
         self.unit = unit
+        # in a patch review: the lines the patch removes from this function, each with the
+        # line of the post image it was removed next to (empty when scanning files)
+        self.removed: list[RemovedLine] = list(removed)
+        self.added: frozenset[int] = frozenset(added)  # post-image lines the patch adds
         self.knowledge = knowledge
         self.checkers = list(checkers)
         self.summaries = summaries or (lambda name: None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from reviewer.analysis.walker import Walk
+from reviewer.analysis.walker import RemovedLine, Walk
 from reviewer.c.facts import FileFacts
 from reviewer.engine.findings import Finding
 from reviewer.engine.registry import families
@@ -26,8 +26,12 @@ class FileAnalysis:
 
 
 def analyse_functions(
-    facts: FileFacts, names: list[str], options: RunOptions, file_level: bool = True
+    facts: FileFacts, names: list[str], options: RunOptions, file_level: bool = True,
+    removed: dict[str, list[RemovedLine]] | None = None, added: frozenset[int] = frozenset(),
 ) -> FileAnalysis:
+    """`removed` and `added`: in a patch review, the lines the patch removes from each
+    function and the post-image lines it adds (rules that judge a change, such as a put that
+    goes away, read them)."""
     result = FileAnalysis()
     fams = [f for f in families() if f.family not in options.disabled]
     for name in names:
@@ -42,7 +46,8 @@ def analyse_functions(
         if unit is None:
             continue
         checkers = [c for c in (f.checker(options) for f in fams) if c is not None]
-        walk = Walk(unit, options.knowledge, checkers, summaries=facts.summary).run()
+        walk = Walk(unit, options.knowledge, checkers, summaries=facts.summary,
+                    removed=(removed or {}).get(name, ()), added=added).run()
         result.analysed.append(name)
         if walk.bounded:
             result.bounded.append(name)

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from reviewer.analysis.walker import RemovedLine
 from reviewer.c.facts import FileFacts, Piece
 from reviewer.c.parse import comment_nodes, parse_cached
 from reviewer.engine.analyse import FileAnalysis, analyse_functions
@@ -75,6 +76,26 @@ def _changed_lines(change: FileChange, side: str) -> tuple[set[int], set[int]]:
             if ln.kind == other:
                 near.update({last, last + 1})
     return changed, near
+
+
+def _removed_by_function(change: FileChange, facts: FileFacts) -> dict[str, list[RemovedLine]]:
+    """The lines the patch removes, grouped by the post-image function they were removed from
+    (the function holding the next surviving line, or the previous one at a function's end)."""
+    spans = {name: (fd.start_line + p.line_base, fd.end_line + p.line_base)
+             for name, (fd, p) in facts.defs.items()}
+    out: dict[str, list[RemovedLine]] = {}
+    for h in change.hunks:
+        last = h.new_start - 1
+        for ln in h.lines:
+            if ln.new_lineno:
+                last = ln.new_lineno
+            if ln.kind != "-" or not ln.old_lineno:
+                continue
+            for name, (lo, hi) in spans.items():
+                if lo < last + 1 <= hi or lo <= last < hi:
+                    out.setdefault(name, []).append(RemovedLine(last + 1, ln.old_lineno, ln.text))
+                    break
+    return out
 
 
 def _touched(facts: FileFacts, lines: set[int]) -> list[str]:
@@ -154,7 +175,9 @@ def review_patch(
             result.skipped += _partial_hunks(change, post, added | near_removed)
         if not names and not post.ops:
             continue
-        post_run: FileAnalysis = analyse_functions(post, names, options)
+        post_run: FileAnalysis = analyse_functions(
+            post, names, options, removed=_removed_by_function(change, post),
+            added=frozenset(added))
         pre_fps: set[str] = set()
         wanted = removed_for is None or removed_for(images.path) or bool(post_run.findings)
         if images.pre and wanted:

@@ -1,0 +1,49 @@
+"""Table-driven fixtures for rules that judge a change, not a file: a put the patch removes, a
+range the patch shrinks.
+
+Every `fixtures/changes/<family>/<case>.before.c` is committed in a real git repository, then
+its `<case>.after.c` over it, and the commit is reviewed as `notifier-review check` reviews a
+range.  The after image carries the expectations, clang-tidy style: a line with
+`/* expect: RULE-ID */` must produce exactly those findings and every other line none.  A case
+without any `expect:` is a change the rules must stay silent on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sources_support import commit, init_repo
+
+from reviewer.analysis.knowledge import load_knowledge
+from reviewer.engine.review import review_series
+from reviewer.engine.rule import RunOptions
+from reviewer.sources.gitrange import series_from_range
+from test_fixtures_c import expected
+
+ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "changes"
+CASES = sorted(p for p in ROOT.rglob("*.before.c"))
+
+
+def _after(before: Path) -> Path:
+    return before.with_name(before.name.replace(".before.c", ".after.c"))
+
+
+@pytest.mark.parametrize("before", CASES, ids=[str(p.relative_to(ROOT)) for p in CASES])
+def test_change(tmp_path: Path, before: Path) -> None:
+    after = _after(before)
+    rel = f"drivers/demo/{before.name.replace('.before.c', '.c')}"
+    repo = init_repo(tmp_path / "repo")
+    base = commit(repo, {rel: before.read_text()}, "demo: the code before")
+    commit(repo, {rel: after.read_text()}, "demo: the change under review")
+    series, provider = series_from_range(str(tmp_path / "repo"), f"{base.hexsha}..HEAD")
+    report = review_series(series, provider, RunOptions(knowledge=load_knowledge()))
+    got = {(f.line, f.rule) for f in report.findings}
+    assert not report.functions_bounded
+    assert got == expected(after), "\n".join(
+        f"{f.line}: {f.rule}: {f.message}" for f in report.findings)
+
+
+def test_every_case_has_both_sides() -> None:
+    assert CASES, "no change fixtures found"
+    assert all(_after(p).is_file() for p in CASES)
