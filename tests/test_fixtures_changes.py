@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from sources_support import commit, init_repo
+from test_fixtures_c import expected
 
 from reviewer.analysis.knowledge import load_knowledge
 from reviewer.engine.review import review_series
 from reviewer.engine.rule import RunOptions
 from reviewer.sources.gitrange import series_from_range
-from test_fixtures_c import expected
 
 ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "changes"
 CASES = sorted(p for p in ROOT.rglob("*.before.c"))

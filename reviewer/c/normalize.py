@@ -103,6 +103,7 @@ _MASK_RE = re.compile(
     re.VERBOSE | re.DOTALL | re.MULTILINE,
 )
 _WS = b" \t\r\n\f\v"
+_SIG_RE = re.compile(rb"[^ \t\r\n\f\v]")
 _DIRECTIVE_RE = re.compile(rb"[ \t]*#[ \t]*(\w*)")
 _IDENT_RE = re.compile(rb"[A-Za-z_]\w*")
 _PAREN_RE = re.compile(rb"[()]")
@@ -236,16 +237,20 @@ class _Normalizer:
         """Offset of the last non-blank byte before pos (-1 if none)."""
         m = self.masked
         i = pos - 1
-        while i >= 0 and m[i] in _WS:
-            i -= 1
-        return i
+        while i >= 0:  # in chunks: masked comments make long blank stretches
+            if m[i] not in _WS:
+                return i
+            lo = max(0, i - 255)
+            kept = len(m[lo:i + 1].rstrip(_WS))
+            if kept:
+                return lo + kept - 1
+            i = lo - 1
+        return -1
 
     def next_sig(self, pos: int) -> int:
-        m = self.masked
-        i, n = pos, len(m)
-        while i < n and m[i] in _WS:
-            i += 1
-        return i
+        """Offset of the first non-blank byte at or after pos (len if none)."""
+        found = _SIG_RE.search(self.masked, pos)
+        return found.start() if found is not None else len(self.masked)
 
     def word_before(self, end: int) -> bytes:
         """The identifier that ends at offset end (exclusive), or b''."""

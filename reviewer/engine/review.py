@@ -12,6 +12,7 @@ spreads patches (and scanned files) over N processes (`reviewer.engine.parallel`
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from reviewer.analysis.walker import RemovedLine
 from reviewer.c.facts import FileFacts, Piece
 from reviewer.c.parse import comment_nodes, parse_cached
+from reviewer.c.slicing import slice_for
 from reviewer.engine.analyse import FileAnalysis, analyse_functions
 from reviewer.engine.findings import Finding
 from reviewer.engine.parallel import jobs_wanted, map_ordered, preload
@@ -56,6 +58,18 @@ class Report:
 def _facts(path: str, pieces: list[Image], options: RunOptions, fragment: bool) -> FileFacts:
     parsed = [Piece(parse_cached(img.ident, img.text), img.first_line - 1) for img in pieces]
     return FileFacts(path, parsed, options.knowledge, fragment=fragment)
+
+
+def _sliced(images: FileImages, side: list[Image], lines: set[int]) -> list[Image]:
+    """A whole-file image cut down to the functions the review of `lines` needs (same length
+    and lines, the rest blanked: reviewer.c.slicing); hunk pieces and files whose outline is
+    unclear are left whole."""
+    if images.fragment or len(side) != 1 or side[0].first_line != 1:
+        return side
+    text = slice_for(side[0].text, lines)
+    if text is None:
+        return side
+    return [Image(text, f"{side[0].ident}:slice:{hashlib.sha1(text).hexdigest()[:20]}")]
 
 
 def _changed_lines(change: FileChange, side: str) -> tuple[set[int], set[int]]:
@@ -167,8 +181,9 @@ def review_patch(
         images: FileImages = provider.images(patch, change)
         if not images.post:
             continue  # file deleted
-        post = _facts(images.path, images.post, options, images.fragment)
         added, near_removed = _changed_lines(change, "new")
+        post = _facts(images.path, _sliced(images, images.post, added | near_removed), options,
+                      images.fragment)
         names = [n for n in _touched(post, added | near_removed)
                  if not _only_comments_changed(post, n, added, near_removed)]
         if images.fragment:
@@ -181,10 +196,11 @@ def review_patch(
         pre_fps: set[str] = set()
         wanted = removed_for is None or removed_for(images.path) or bool(post_run.findings)
         if images.pre and wanted:
-            pre = _facts(images.old_path or images.path, images.pre, options, images.fragment)
+            old_lines = set().union(*_changed_lines(change, "old"))
+            pre = _facts(images.old_path or images.path, _sliced(images, images.pre, old_lines),
+                         options, images.fragment)
             pre_names = [n for n in names if pre.has(n)]
-            pre_names += [n for n in _touched(pre, set().union(*_changed_lines(change, "old")))
-                          if n not in names]
+            pre_names += [n for n in _touched(pre, old_lines) if n not in names]
             pre_run = analyse_functions(pre, pre_names, options)
             pre_fps = {f.fingerprint for f in pre_run.findings}
             post_all = {f.fingerprint for f in post_run.findings}
