@@ -13,65 +13,77 @@ the same in every mode.
 
 from __future__ import annotations
 
+import subprocess
+from datetime import datetime
 from email.utils import format_datetime
-
-import git
 
 from reviewer.errors import InputError
 from reviewer.images.base import ImageProvider
-from reviewer.images.gitblob import GitBlobProvider
-from reviewer.images.gitobjects import CommitSide, EmptySide, IndexSide, open_repo
+from reviewer.images.catfile import find_git_dir
+from reviewer.images.gitblob import BlobIndexProvider, GitBlobProvider
 from reviewer.model import Patch, Series
 from reviewer.sources.diffparse import parse_diff
 
 _DIFF_OPTS = ("-M", "--no-color", "--no-ext-diff", "--no-textconv",
               "--src-prefix=a/", "--dst-prefix=b/")
+# one commit of `git log`: \x01 id \0 parents \0 author \0 email \0 date \0 message \x02 diff
+_LOG_FORMAT = "--format=%x01%H%x00%P%x00%an%x00%ae%x00%ad%x00%B%x02"
 
 
-def _run_git(repo: git.Repo, *args: str) -> str:
-    out = repo.git.execute(["git", "-c", "core.quotepath=false", *args],
-                           stdout_as_string=False, strip_newline_in_stdout=False)
-    assert isinstance(out, bytes)
-    return out.decode("utf-8", "replace")
+class _GitFailed(Exception):
+    def __init__(self, stderr: str) -> None:
+        super().__init__(stderr)
+        self.stderr = stderr
 
 
-def _repo(repo_dir: str | None) -> git.Repo:
-    repo = open_repo(repo_dir)
-    if repo is None:
+def _git(repo_dir: str, *args: str, stdin: bytes | None = None) -> bytes:
+    """Run git in `repo_dir` (read-only commands only) and return its standard output."""
+    proc = subprocess.run(["git", "-C", repo_dir, "-c", "core.quotepath=false", *args],
+                          input=stdin, capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise _GitFailed(proc.stderr.decode("utf-8", "replace"))
+    return proc.stdout
+
+
+def _repo_dir(repo_dir: str | None) -> str:
+    found = find_git_dir(repo_dir)
+    if found is None:
         raise InputError(repo_dir or ".", "not a git repository")
-    return repo
+    return found
 
 
-def _branch_name(repo: git.Repo) -> str:
+def _branch_name(repo_dir: str) -> str:
     try:
-        return repo.active_branch.name
-    except TypeError:
+        return _git(repo_dir, "symbolic-ref", "--short", "-q", "HEAD").decode().strip()
+    except _GitFailed:
         return "HEAD (detached)"
 
 
-def _default_range(repo: git.Repo) -> str:
+def _default_range(repo_dir: str) -> str:
     try:
-        repo.git.rev_parse("--verify", "--quiet", "@{upstream}")
-    except git.GitCommandError:
+        _git(repo_dir, "rev-parse", "--verify", "--quiet", "@{upstream}")
+    except _GitFailed:
         raise InputError(
             "@{upstream}",
-            f"no upstream configured for branch {_branch_name(repo)}; "
+            f"no upstream configured for branch {_branch_name(repo_dir)}; "
             "give a range such as origin/master..",
         ) from None
     return "@{upstream}..HEAD"
 
 
-def _commits(repo: git.Repo, rev_range: str) -> list[str]:
+def _commits(repo_dir: str, rev_range: str) -> list[str]:
     """Commit ids of the range, oldest first, merges included."""
     if rev_range.startswith("-"):
         raise InputError(rev_range, "bad revision range")
     try:
         if ".." not in rev_range:  # a bare revision: that one commit, as `git show` would
-            return [repo.git.rev_parse("--verify", "--quiet", f"{rev_range}^{{commit}}")]
-        return repo.git.rev_list("--reverse", "--topo-order", rev_range, "--").split()
-    except git.GitCommandError as exc:
-        detail = (exc.stderr or "").strip().splitlines()
-        reason = detail[0].strip().removeprefix("stderr: '").removesuffix("'") if detail else ""
+            return _git(repo_dir, "rev-parse", "--verify", "--quiet",
+                        f"{rev_range}^{{commit}}").decode().split()
+        return _git(repo_dir, "rev-list", "--reverse", "--topo-order", rev_range,
+                    "--").decode().split()
+    except _GitFailed as exc:
+        detail = exc.stderr.strip().splitlines()
+        reason = detail[0].strip() if detail else ""
         why = f" ({reason})" if reason else ""
         raise InputError(rev_range, f"bad revision range{why}") from None
 
@@ -85,48 +97,68 @@ def _message_parts(message: str | bytes) -> tuple[str, str]:
     return subject, body
 
 
-def _commit_patch(repo: git.Repo, commit: git.Commit, source: str) -> Patch:
-    subject, body = _message_parts(commit.message)
-    diff = _run_git(repo, "show", "--format=", "-p", *_DIFF_OPTS, commit.hexsha, "--")
-    return Patch(
-        subject=subject,
-        files=parse_diff(diff, f"{source} ({commit.hexsha[:12]})") if diff.strip() else [],
-        author=f"{commit.author.name} <{commit.author.email}>",
-        date=format_datetime(commit.authored_datetime),
-        commit=commit.hexsha,
-        body=body,
-        diff=diff,
-        source=source,
-    )
+def _logged(repo_dir: str, shas: list[str]) -> list[tuple[list[str], str, str, str, str, str]]:
+    """(parents, id, author, date, message, diff) of each commit, in the order given: one
+    `git log` for the whole series rather than a `git show` per commit."""
+    out = _git(repo_dir, "log", "--no-walk=unsorted", "--stdin", "-p", *_DIFF_OPTS,
+               "--date=iso-strict", _LOG_FORMAT, stdin="".join(f"{s}\n" for s in shas).encode())
+    commits = []
+    for chunk in out.split(b"\x01")[1:]:
+        head, _, diff = chunk.partition(b"\x02")
+        sha, parents, name, email, date, message = head.decode("utf-8", "replace").split(
+            "\0", 5)
+        when = format_datetime(datetime.fromisoformat(date)) if date else ""
+        commits.append((parents.split(), sha, f"{name} <{email}>", when, message,
+                        diff.decode("utf-8", "replace").lstrip("\n")))
+    return commits
 
 
 def series_from_range(repo_dir: str, rev_range: str | None) -> tuple[Series, ImageProvider]:
-    """One Patch per non-merge commit of `rev_range` (default `@{upstream}..HEAD`)."""
-    repo = _repo(repo_dir)
-    rev_range = rev_range or _default_range(repo)
+    """One Patch per non-merge commit of `rev_range` (default `@{upstream}..HEAD`).
+
+    git itself makes the diffs (one `git log` for the series) and `git cat-file --batch` reads
+    the blobs their `index` lines name, so a whole range costs two git processes beyond the
+    range's resolution, and gitpython is not imported."""
+    top = _repo_dir(repo_dir)
+    rev_range = rev_range or _default_range(top)
     series = Series(origin="range")
-    provider = GitBlobProvider()
-    for sha in _commits(repo, rev_range):
-        commit = repo.commit(sha)
-        if len(commit.parents) > 1:
-            series.notes.append(f"skipped merge commit {sha[:12]} ({commit.summary})")
+    provider = BlobIndexProvider(top)
+    shas = _commits(top, rev_range)
+    for parents, sha, author, date, message, diff in (_logged(top, shas) if shas else []):
+        subject, body = _message_parts(message)
+        if len(parents) > 1:
+            series.notes.append(f"skipped merge commit {sha[:12]} ({subject})")
             continue
-        patch = _commit_patch(repo, commit, rev_range)
-        pre = CommitSide(commit.parents[0]) if commit.parents else EmptySide()
-        provider.add(patch, pre, CommitSide(commit))
-        series.patches.append(patch)
+        series.patches.append(Patch(
+            subject=subject,
+            files=parse_diff(diff, f"{rev_range} ({sha[:12]})") if diff.strip() else [],
+            author=author,
+            date=date,
+            commit=sha,
+            body=body,
+            diff=diff,
+            source=rev_range,
+        ))
     total = len(series.patches)
     for i, patch in enumerate(series.patches, 1):
         patch.index, patch.total = i, total
     if not total:
         series.notes.append(f"no commits to review in {rev_range}")
+    else:
+        provider.holds_all(series)  # every blob of the series in one cat-file run
     return series, provider
 
 
 def series_from_staged(repo_dir: str) -> tuple[Series, ImageProvider]:
-    """The staged changes (index against HEAD) as a one-patch Series."""
-    repo = _repo(repo_dir)
-    diff = _run_git(repo, "diff", "--cached", *_DIFF_OPTS, "--")
+    """The staged changes (index against HEAD) as a one-patch Series (the index is read with
+    gitpython)."""
+    from reviewer.images.gitobjects import CommitSide, EmptySide, IndexSide, open_repo
+
+    repo = open_repo(repo_dir)
+    if repo is None:
+        raise InputError(repo_dir or ".", "not a git repository")
+    top = repo.working_tree_dir or repo.git_dir
+    diff = _git(top, "diff", "--cached", *_DIFF_OPTS, "--").decode("utf-8", "replace")
     patch = Patch(subject="staged changes", diff=diff, source="staged", index=1, total=1)
     patch.files = parse_diff(diff, "staged changes") if diff.strip() else []
     has_head = repo.head.is_valid()
