@@ -4,8 +4,10 @@ Flow position: judgement.  For each patch and each touched C file, the post imag
 image are parsed (cached by blob id, so patch N's post image is parsed once and reused as patch
 N+1's pre image), the functions the hunks touch are analysed on both sides, and only findings
 whose fingerprint is new in the post image, and that point at a line of the patch, are kept.
-The pre image is parsed only when it can matter: the post image has findings, or an earlier
-patch of the series left findings in that file (a later patch that removes one is noted).
+Whole-file images are first sliced to the touched functions and what their review needs
+(`reviewer.c.slicing`).  The pre image is parsed only when it can matter: the post image has
+findings (then only their families walk it), or an earlier patch of the series left findings in
+that file (all families: a later patch that removes one is noted).
 Across the series, a finding that a later patch removes is marked with that patch.  `-j N`
 spreads patches (and scanned files) over N processes (`reviewer.engine.parallel`).
 """
@@ -16,7 +18,7 @@ import hashlib
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from reviewer.analysis.walker import RemovedLine
 from reviewer.c.facts import FileFacts, Piece
@@ -25,6 +27,7 @@ from reviewer.c.slicing import slice_for
 from reviewer.engine.analyse import FileAnalysis, analyse_functions
 from reviewer.engine.findings import Finding
 from reviewer.engine.parallel import jobs_wanted, map_ordered, preload
+from reviewer.engine.registry import families
 from reviewer.engine.rule import RunOptions
 from reviewer.errors import InputError
 from reviewer.images.base import FileImages, Image, ImageProvider
@@ -157,6 +160,11 @@ def _partial_hunks(change: FileChange, facts: FileFacts, changed: set[int]) -> l
     return out
 
 
+def _only_families(options: RunOptions, keep: set[str]) -> RunOptions:
+    others = {f.family for f in families()} - keep
+    return replace(options, disabled=options.disabled | others)
+
+
 def _anchor_to_patch(f: Finding, hunk_lines: set[int], added: set[int]) -> Finding | None:
     if f.line in added or f.line in hunk_lines:
         return f
@@ -194,17 +202,21 @@ def review_patch(
             post, names, options, removed=_removed_by_function(change, post),
             added=frozenset(added))
         pre_fps: set[str] = set()
-        wanted = removed_for is None or removed_for(images.path) or bool(post_run.findings)
-        if images.pre and wanted:
+        every = removed_for is None or removed_for(images.path)
+        if images.pre and (every or post_run.findings):
             old_lines = set().union(*_changed_lines(change, "old"))
             pre = _facts(images.old_path or images.path, _sliced(images, images.pre, old_lines),
                          options, images.fragment)
             pre_names = [n for n in names if pre.has(n)]
             pre_names += [n for n in _touched(pre, old_lines) if n not in names]
-            pre_run = analyse_functions(pre, pre_names, options)
+            # only the families that found something matter, unless what the patch removes
+            # is wanted too: fewer checkers, fewer distinct states, a shorter walk
+            pre_options = options if every else _only_families(
+                options, {f.family for f in post_run.findings})
+            pre_run = analyse_functions(pre, pre_names, pre_options)
             pre_fps = {f.fingerprint for f in pre_run.findings}
-            post_all = {f.fingerprint for f in post_run.findings}
-            result.removed[images.path] = pre_fps - post_all
+            if every:
+                result.removed[images.path] = pre_fps - {f.fingerprint for f in post_run.findings}
         hunk_lines = change.touched_new_lines()
         for f in post_run.findings:
             if f.fingerprint in pre_fps and not show_all:
