@@ -181,6 +181,7 @@ class AtomicSleepChecker(FamilyChecker):
             if r.context in ("atomic", "sleep-if-blockable")
         ]
         self.aliases = blockable_alias_names(walk) if self.roles else set()
+        self.sleeps: dict[int, Sleep | None] = {}  # per call site: the answer needs no state
 
     def on_branch(self, walk: Walk, st: State, node, label: object) -> State | None:
         if not self.roles or label not in (True, False) or node.ast is None:
@@ -209,7 +210,10 @@ class AtomicSleepChecker(FamilyChecker):
             blockable_role = None
         if not held and atomic_role is None and blockable_role is None:
             return st if summ is not None else None
-        s = call_sleeps(walk, call)
+        key = call.node.id
+        if key not in self.sleeps:
+            self.sleeps[key] = call_sleeps(walk, call)
+        s = self.sleeps[key]
         if s is None:
             return st if summ is not None else None
         if s.faults and any(h.group == "pagefault" or h.call in FAULTS_OFF

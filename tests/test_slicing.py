@@ -84,9 +84,8 @@ static const struct demo_ops demo_unused_ops = {
 
 
 def test_outline_names_items() -> None:
-    found = outline(DEMO)
-    assert found is not None
-    items, _ = found
+    items = outline(DEMO)
+    assert items is not None
     assert [(i.kind, i.name) for i in items] == [
         ("function", "demo_unlock"), ("function", "demo_helper"), ("function", "demo_other"),
         ("function", "demo_main"), ("initializer", "demo_ops"),

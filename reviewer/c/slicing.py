@@ -17,20 +17,22 @@ costs more than the whole analysis of the touched ones.  `slice_for(src, lines)`
 Everything else is dropped except its newlines, so every kept line keeps its number (and its
 columns, since a dropped item ends with its own closing brace): findings point at the user's
 lines and every later stage is unchanged, while normalising and parsing see a fraction of the
-bytes.  The outline comes from a brace scan over the file with comments, literals and
-preprocessor lines masked; when the braces do not balance (`#if` alternatives that open a block
+bytes.  The outline comes from one scan of the file for braces, skipping comments, literals
+and preprocessor lines; when the braces do not balance (`#if` alternatives that open a block
 twice), None is returned and the caller parses the whole file as before.
 """
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 
-from reviewer.c.normalize import _mask
-
-_BRACE_RE = re.compile(rb"[{};]")
+_TOKEN_RE = re.compile(
+    rb"""//[^\n]*|/\*.*?(?:\*/|\Z)|"(?:\\.|\\\n|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?"""
+    rb"|^[ \t]*\#(?:[^\n\\]|\\.|\\\n)*|[{};]",
+    re.DOTALL | re.MULTILINE)
+_COMMENT_RE = re.compile(rb"/\*.*?(?:\*/|\Z)|//[^\n]*", re.DOTALL)
+HEAD_BYTES = 2000  # how far back from its '{' an item's head is read
 _CALL_RE = re.compile(rb"\b([A-Za-z_]\w*)\s*\(")
 _TEST_LINE_RE = re.compile(rb"\b(?:if|while|return)\b|[!=]=|!|\?")
 _FIELD_READ_RE = re.compile(rb"->\s*([A-Za-z_]\w*)")
@@ -63,21 +65,32 @@ class TopItem:
     end: int  # just past its closing '}'
     kind: str  # "function", "initializer" or "type"
     name: str  # the function's name, the initialised variable's, or ""
+    first_line: int  # the line of `start`
+    last_line: int  # the line of the closing brace
 
 
-def outline(src: bytes) -> tuple[list[TopItem], bytes] | None:
-    """The file's top-level braced items and its masked text, or None when braces do not
-    balance at file scope."""
-    masked = bytes(_mask(src)[0])
+def outline(src: bytes) -> list[TopItem] | None:
+    """The file's top-level braced items, or None when braces do not balance at file scope.
+    One scan: comments, literals and preprocessor lines are matched (and so skipped) by the
+    same expression that finds the braces and semicolons."""
     items: list[TopItem] = []
     depth = 0
     item_start = 0
     open_at = -1
-    for m in _BRACE_RE.finditer(masked):
-        c = masked[m.start()]
+    line = 1
+    counted = 0
+    first = 1
+    for m in _TOKEN_RE.finditer(src):
+        pos = m.start()
+        c = src[pos]
+        if m.end() - pos != 1 or c not in b"{};":
+            continue  # a comment, a literal or a directive
         if c == 0x7B:  # {
             if depth == 0:
-                open_at = m.start()
+                open_at = pos
+                line += src.count(b"\n", counted, item_start)
+                counted = item_start
+                first = line
             depth += 1
         elif c == 0x7D:  # }
             depth -= 1
@@ -85,20 +98,26 @@ def outline(src: bytes) -> tuple[list[TopItem], bytes] | None:
                 return None
             if depth == 0:
                 end = m.end()
-                items.append(_item(masked, item_start, open_at, end))
+                line += src.count(b"\n", counted, end)
+                counted = end
+                items.append(_item(src, item_start, open_at, end, first, line))
                 item_start = end
         elif depth == 0:  # ; at file scope ends a declaration
             item_start = m.end()
     if depth != 0:
         return None
-    return items, masked
+    return items
 
 
-def _item(masked: bytes, start: int, open_at: int, end: int) -> TopItem:
-    head = masked[start:open_at].rstrip()
+def _item(src: bytes, start: int, open_at: int, end: int, first: int, last: int) -> TopItem:
+    head = src[max(start, open_at - HEAD_BYTES):open_at]
+    if b"/" in head:  # comments around the signature (`f(void) /* caller locks */`)
+        head = _COMMENT_RE.sub(b" ", head)
+    head = head.rstrip()
     if head.endswith(b"="):
         m = re.search(rb"([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)*=$", head)
-        return TopItem(start, open_at, end, "initializer", m.group(1).decode() if m else "")
+        return TopItem(start, open_at, end, "initializer", m.group(1).decode() if m else "",
+                       first, last)
     while head.endswith(b")") and not _TYPE_HEAD_RE.search(head):
         depth = 0
         for i in range(len(head) - 1, -1, -1):  # the '(' that closes at the end of the head
@@ -117,8 +136,8 @@ def _item(masked: bytes, start: int, open_at: int, end: int) -> TopItem:
         if name.startswith("__") and before.endswith(b")"):
             head = before  # a trailing annotation: `f(void) __releases(lock)`
             continue
-        return TopItem(start, open_at, end, "function", name)
-    return TopItem(start, open_at, end, "type", "")
+        return TopItem(start, open_at, end, "function", name, first, last)
+    return TopItem(start, open_at, end, "type", "", first, last)
 
 
 def _partners(name: str) -> list[str]:
@@ -133,33 +152,26 @@ def _partners(name: str) -> list[str]:
 def slice_for(src: bytes, lines: set[int]) -> bytes | None:
     """`src` without the function bodies and tables the review of `lines` does not need (every
     kept line at its number), or None when the file should be parsed whole."""
-    found = outline(src)
-    if found is None or not lines:
+    items = outline(src)
+    if items is None or not lines:
         return None
-    items, masked = found
-    line_starts = [0] + [m.end() for m in re.finditer(rb"\n", src)]
-
-    def line_of(offset: int) -> int:
-        return bisect.bisect_right(line_starts, offset)
-
     by_name: dict[str, list[TopItem]] = {}
     for it in items:
         if it.kind == "function" and it.name:
             by_name.setdefault(it.name, []).append(it)
     keep: set[TopItem] = set()
     for it in items:
-        lo, hi = line_of(it.start), line_of(max(it.end - 1, it.start))
-        if any(lo <= ln <= hi for ln in lines):
+        if any(it.first_line <= ln <= it.last_line for ln in lines):
             keep.add(it)
     touched = [it for it in keep if it.kind == "function"]
     # fields the touched functions test, and the functions that clear one of them
-    fields = {f for it in touched for ln in masked[it.open:it.end].split(b"\n")
+    fields = {f for it in touched for ln in src[it.open:it.end].split(b"\n")
               if _TEST_LINE_RE.search(ln) for f in _FIELD_READ_RE.findall(ln)}
     work = list(touched)
     for defs in by_name.values():
         for it in defs:
             if it not in keep and any(f in fields for f in
-                                      _FIELD_CLEAR_RE.findall(masked, it.open, it.end)):
+                                      _FIELD_CLEAR_RE.findall(src, it.open, it.end)):
                 keep.add(it)
                 work.append(it)
     for it in touched:
@@ -168,10 +180,11 @@ def slice_for(src: bytes, lines: set[int]) -> bytes | None:
                 if p not in keep:
                     keep.add(p)
                     work.append(p)
-    # callees of the file, transitively
+    # callees of the file, transitively (read from the raw text: a name in a comment only
+    # keeps one function more)
     while work:
         it = work.pop()
-        for callee in {c.decode() for c in _CALL_RE.findall(masked, it.open, it.end)}:
+        for callee in {c.decode() for c in _CALL_RE.findall(src, it.open, it.end)}:
             for d in by_name.get(callee, ()):
                 if d not in keep:
                     keep.add(d)
@@ -187,7 +200,7 @@ def slice_for(src: bytes, lines: set[int]) -> bytes | None:
         if it in keep or it.kind == "type":
             continue
         if it.kind == "initializer" and name_re is not None and \
-                name_re.search(masked, it.open, it.end):
+                name_re.search(src, it.open, it.end):
             continue  # a table naming a kept function: its callback roles
         parts.append(src[pos:it.start])
         parts += _newlines_and_directives(src, it.start, it.end)
