@@ -21,7 +21,6 @@ else from the hunks alone.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -40,6 +39,12 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                    help="answer in b4 review's JSON protocol (review-perpatch-check-cmd)")
     add_engine_options(p, "the repository holding the patch's blobs (default: the current one)")
     p.set_defaults(run=run, format="b4", all=False)
+
+
+def _json(value: object) -> str:
+    import json  # only b4 review's protocol needs it, and start-up time counts here
+
+    return json.dumps(value)
 
 
 def finding_line(f) -> str:
@@ -63,7 +68,7 @@ def review_result(findings: list, analysed: int, mode: str) -> dict:
                 "description": finding_line(f),
                 "path": [f"{s.file}:{s.line}: {s.note}" for s in f.path]} for f in findings]
     return {"tool": TOOL, "status": "fail" if errors else "warn", "summary": ", ".join(parts),
-            "details": json.dumps(details)}
+            "details": _json(details)}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -94,13 +99,13 @@ def run(args: argparse.Namespace) -> int:
     except ReviewError as exc:
         if not args.json:
             raise
-        sys.stdout.write(json.dumps([{"tool": TOOL, "status": "fail",
-                                      "summary": f"cannot review: {exc.one_line()}"}]) + "\n")
+        sys.stdout.write(_json([{"tool": TOOL, "status": "fail",
+                                 "summary": f"cannot review: {exc.one_line()}"}]) + "\n")
         return exc.exit_status
     shown = [f for f in report.findings if not f.suppressed]
     if args.json:
         result = review_result(shown, report.functions_analysed, report.mode)
-        sys.stdout.write(json.dumps([result]) + "\n")
+        sys.stdout.write(_json([result]) + "\n")
     else:
         for f in shown:
             sys.stdout.write(finding_line(f) + "\n")

@@ -38,8 +38,8 @@ def _is_file_target(t: str) -> bool:
 def run(args: argparse.Namespace) -> int:
     from reviewer.cli.progress import progress_for
     from reviewer.engine.review import review_series
-    from reviewer.sources import series_from_files, series_from_range, series_from_staged
 
+    # each source is imported where it is used: a range needs no mail parser, files no git log
     repo_dir = args.directory or os.getcwd()
     if args.directory and not os.path.isdir(args.directory):
         raise UsageError(args.directory, "-C: no such directory")
@@ -47,10 +47,13 @@ def run(args: argparse.Namespace) -> int:
     if args.staged:
         if targets:
             raise UsageError("check", "--staged takes no range or file")
+        from reviewer.sources import series_from_staged
+
         series, provider = series_from_staged(repo_dir)
         tree = repo_dir
     elif targets and all(_is_file_target(t) for t in targets):
         from reviewer.images.select import provider_for_files
+        from reviewer.sources import series_from_files
 
         paths = [t if t == "-" or os.path.isabs(t) else os.path.join(os.getcwd(), t)
                  for t in targets]
@@ -65,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
                    and ".." not in t]
         if missing:
             raise UsageError(missing[0], "no such file")
+        from reviewer.sources import series_from_range
+
         series, provider = series_from_range(repo_dir, targets[0] if targets else None)
         tree = repo_dir
     else:

@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from reviewer import __version__
+from reviewer import __version__, _codecache
 from reviewer.errors import EXIT_BAD_INPUT, ReviewError
 
 # subcommand name -> module; each module has add_parser(subparsers) and run(args) -> int
@@ -43,7 +43,8 @@ def _chosen(argv: list[str]) -> str | None:
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser; when `argv` names a subcommand, only that subcommand's module is imported
-    (b4 starts one process per patch, so start-up time counts)."""
+    and only its parser is built (b4 starts one process per patch, so start-up time counts;
+    the others would not show in the help or in any error for a command line naming one)."""
     parser = _Parser(
         prog="notifier-review",
         description="Review Linux kernel patches for mmu_notifier / HMM mistakes.",
@@ -54,19 +55,18 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     for name, module in SUBCOMMANDS.items():
         if chosen is None or name == chosen:
             importlib.import_module(module).add_parser(sub, name)
-        else:
-            sub.add_parser(name)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    _codecache.install()  # before the subcommand's modules define their dataclasses
     parser = build_parser(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        return int(args.run(args))
+        status = int(args.run(args))
     except ReviewError as exc:
         sys.stderr.write(f"notifier-review: {exc.one_line()}\n")
         return exc.exit_status
@@ -75,3 +75,5 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    _codecache.save()  # only after a run without error: a failed command leaves no files
+    return status

@@ -5,19 +5,26 @@ with the stdlib `email` package; the mbox is split here (not with `mailbox.mbox`
 input may come from standard input, and because only a real `From_` line (`From <id> <date>`
 after a blank line) starts a message, so a body line beginning with "From " does not.
 Undecodable bytes are replaced, never fatal.
+
+Headers are read as `email.policy.default` reads them (its `HeaderRegistry`, on the raw value with
+line breaks removed: RFC 2047 words decoded, addresses and dates in their canonical form), but the
+message is parsed with the stdlib's compat32 default: importing `email.policy` (and its content
+manager) costs more start-up time than a per-patch check should, and nothing here needs it.
 """
 
 from __future__ import annotations
 
 import email
-import email.policy
 import re
 from dataclasses import dataclass, field
+from email.headerregistry import HeaderRegistry
 from email.message import Message
 
 _FROM_LINE = re.compile(rb"^From \S+ +\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4}")
 _HEADER_LINE = re.compile(rb"^[A-Za-z0-9][A-Za-z0-9-]*:")
 _KEPT = ("Subject", "From", "Date", "Message-ID", "In-Reply-To", "References", "To", "Cc")
+_LINE_BREAK = re.compile(r"\n|\r")  # what email.policy.default drops from a raw header value
+_REGISTRY = HeaderRegistry()  # the header factory of email.policy.default
 
 
 @dataclass
@@ -70,10 +77,16 @@ def _clean(text: str) -> str:
     return " ".join(text.split())
 
 
+def header_values(msg: Message, name: str) -> list:
+    """What `msg.get_all(name)` gives under email.policy.default (header objects, str-like)."""
+    return [_REGISTRY(k, "".join(_LINE_BREAK.split(v)))
+            for k, v in msg.raw_items() if k.lower() == name.lower()]
+
+
 def _header(msg: Message, name: str) -> str:
     try:
-        values = msg.get_all(name)
-    except Exception:  # a header the policy cannot parse: fall back to the raw text
+        values = header_values(msg, name)
+    except Exception:  # a header the registry cannot parse: fall back to the raw text
         values = [v for k, v in msg.raw_items() if k.lower() == name.lower()]
     if not values:
         return ""
@@ -99,7 +112,7 @@ def _decode_part(part: Message) -> str:
 
 
 def parse_mail(data: bytes) -> Mail:
-    msg = email.message_from_bytes(data, policy=email.policy.default)
+    msg = email.message_from_bytes(data)
     mail = Mail({name: _header(msg, name) for name in _KEPT})
     texts = []
     for part in msg.walk():
