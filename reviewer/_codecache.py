@@ -11,7 +11,8 @@ beside the knowledge cache (`$XDG_CACHE_HOME/notifier-review`, else `~/.cache/no
 The functions are the very code `dataclasses` would have made: the same text, compiled without
 inherited `__future__` flags, run in the same namespaces.  The file names the interpreter that
 wrote it and is ignored by any other; a missing, stale or unreadable file only means compiling
-as before, and a read-only home means no file.
+as before, and a read-only home means no file.  `NOTIFIER_REVIEW_NO_CODE_CACHE=1` leaves
+`dataclasses` untouched.
 """
 
 from __future__ import annotations
@@ -95,6 +96,8 @@ def install() -> None:
     global _path
     import dataclasses
 
+    if os.environ.get("NOTIFIER_REVIEW_NO_CODE_CACHE"):
+        return  # the stdlib as it is: every method compiled afresh
     if "exec" in vars(dataclasses):  # installed already, or not the module we know
         return
     _path = cache_path()
