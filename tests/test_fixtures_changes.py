@@ -17,8 +17,9 @@ from sources_support import commit, init_repo
 from test_fixtures_c import expected
 
 from reviewer.analysis.knowledge import load_knowledge
-from reviewer.engine.review import review_series
+from reviewer.engine.review import _adds_only_comments, review_series
 from reviewer.engine.rule import RunOptions
+from reviewer.model import FileChange, Hunk, HunkLine
 from reviewer.sources.gitrange import series_from_range
 
 ROOT = Path(__file__).resolve().parent.parent / "fixtures" / "changes"
@@ -47,3 +48,21 @@ def test_change(tmp_path: Path, before: Path) -> None:
 def test_every_case_has_both_sides() -> None:
     assert CASES, "no change fixtures found"
     assert all(_after(p).is_file() for p in CASES)
+
+
+@pytest.mark.parametrize(("lines", "only_comments"), [
+    ([("+", "\t/* why the lock is dropped here */")], True),
+    ([("+", "/*"), ("+", " * A new block comment,"), ("+", " */")], True),
+    ([("+", "\t// a line comment"), ("+", "")], True),
+    ([("+", "\t/* a */ demo_call();")], False),
+    ([("+", "\t*ptr = 0;")], False),
+    ([("+", "/*"), ("+", " * never closed")], False),
+    ([("-", "\tdemo_call();")], False),
+])
+def test_comment_only_changes_are_told(lines: list[tuple[str, str]], only_comments: bool) -> None:
+    """A file whose change is only comments is not even parsed: the test that says so."""
+    hunk = Hunk(1, 2, 1, 2 + len(lines))
+    hunk.lines = [HunkLine(" ", "{", 1, 1), *(HunkLine(k, t, None, 2) for k, t in lines),
+                  HunkLine(" ", "}", 2, 3)]
+    change = FileChange("drivers/demo/a.c", "drivers/demo/a.c", hunks=[hunk])
+    assert _adds_only_comments(change) is only_comments

@@ -36,7 +36,7 @@ class OpsEntry:
     table: str  # the variable holding the table
     field: str  # e.g. "invalidate_range_start"
     function: str
-    line: int
+    line: int  # the line of the `.field = function` entry
 
 
 @dataclass
@@ -91,7 +91,7 @@ class FileFacts:
                             continue
                         fld = text(desig).lstrip(".").strip()
                         self.ops.append(OpsEntry(struct, table, fld, text(val),
-                                                 n.start_point[0] + 1 + piece.line_base))
+                                                 pair.start_point[0] + 1 + piece.line_base))
                 continue
             stack.extend(n.named_children)
 

@@ -29,11 +29,12 @@ from dataclasses import dataclass
 
 _TOKEN_RE = re.compile(
     rb"""//[^\n]*|/\*.*?(?:\*/|\Z)|"(?:\\.|\\\n|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?"""
-    rb"|^[ \t]*\#(?:[^\n\\]|\\.|\\\n)*|[{};]",
-    re.DOTALL | re.MULTILINE)
+    rb"|\#(?:[^\n\\]|\\.|\\\n)*|[{};]",  # outside comments and literals, '#' is a directive
+    re.DOTALL)
 _COMMENT_RE = re.compile(rb"/\*.*?(?:\*/|\Z)|//[^\n]*", re.DOTALL)
 HEAD_BYTES = 2000  # how far back from its '{' an item's head is read
 _CALL_RE = re.compile(rb"\b([A-Za-z_]\w*)\s*\(")
+_WORD_RE = re.compile(rb"[A-Za-z_]\w*")
 _TEST_LINE_RE = re.compile(rb"\b(?:if|while|return)\b|[!=]=|!|\?")
 _FIELD_READ_RE = re.compile(rb"->\s*([A-Za-z_]\w*)")
 _FIELD_CLEAR_RE = re.compile(rb"->\s*([A-Za-z_]\w*)\s*=\s*(?:NULL|0|false|true|1)\s*;")
@@ -163,6 +164,14 @@ def slice_for(src: bytes, lines: set[int]) -> bytes | None:
     for it in items:
         if any(it.first_line <= ln <= it.last_line for ln in lines):
             keep.add(it)
+    for it in [k for k in keep if k.kind == "initializer"]:
+        # a table entry the patch changes: the function it installs is reviewed too
+        line = it.first_line
+        for text in src[it.start:it.end].split(b"\n"):
+            if line in lines:
+                for word in _WORD_RE.findall(text):
+                    keep.update(by_name.get(word.decode(), ()))
+            line += 1
     touched = [it for it in keep if it.kind == "function"]
     # fields the touched functions test, and the functions that clear one of them
     fields = {f for it in touched for ln in src[it.open:it.end].split(b"\n")

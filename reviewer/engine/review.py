@@ -125,6 +125,36 @@ def _touched(facts: FileFacts, lines: set[int]) -> list[str]:
     return names
 
 
+def _adds_only_comments(change: FileChange) -> bool:
+    """Every line the patch changes in the file is an added blank line or a whole comment (a
+    `/* ... */` or `//` line, or every line of a new block comment): the code is the same
+    before and after, so nothing can be found and the file need not even be parsed."""
+    in_block = saw = False
+    for h in change.hunks:
+        for ln in h.lines:
+            if ln.kind == "-":
+                return False
+            if ln.kind != "+":
+                if in_block:
+                    return False  # a block comment must be added whole
+                continue
+            saw = True
+            t = ln.text.strip()
+            if in_block:
+                if "*/" in t:
+                    if not t.endswith("*/") or t.count("*/") != 1:
+                        return False
+                    in_block = False
+            elif not t or t.startswith("//"):
+                continue
+            elif t.startswith("/*") and "*/" not in t[2:]:
+                in_block = True
+            elif not (t.startswith("/*") and t.endswith("*/") and t.count("*/") == 1
+                      and len(t) >= 4):
+                return False
+    return saw and not in_block
+
+
 def _only_comments_changed(facts: FileFacts, name: str, added: set[int],
                            near_removed: set[int]) -> bool:
     """True when the patch only adds comments or blank lines inside the function: its code is
@@ -186,6 +216,8 @@ def review_patch(
     for change in patch.files:
         if not change.is_c or change.is_binary or not change.hunks:
             continue
+        if _adds_only_comments(change):
+            continue
         images: FileImages = provider.images(patch, change)
         if not images.post:
             continue  # file deleted
@@ -194,9 +226,13 @@ def review_patch(
                       images.fragment)
         names = [n for n in _touched(post, added | near_removed)
                  if not _only_comments_changed(post, n, added, near_removed)]
+        # a callback installed (or moved) by the patch: its role changed, so it is reviewed
+        installed = {op.function: op.line for op in post.ops
+                     if op.line in added and post.has(op.function) and op.function not in names}
+        names += list(installed)
         if images.fragment:
             result.skipped += _partial_hunks(change, post, added | near_removed)
-        if not names and not post.ops:
+        if not names:
             continue
         post_run: FileAnalysis = analyse_functions(
             post, names, options, removed=_removed_by_function(change, post),
@@ -223,6 +259,9 @@ def review_patch(
                 continue
             f.patch = patch.index
             kept = _anchor_to_patch(f, hunk_lines, added)
+            if kept is None and f.function in installed:
+                f.line = installed[f.function]  # said where the patch installs the callback
+                kept = f
             if kept is not None:
                 result.findings.append(kept)
         result.analysed += [f"{images.path}:{n}" for n in post_run.analysed]
