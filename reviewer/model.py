@@ -62,6 +62,12 @@ class FileChange:
     def is_c(self) -> bool:
         return self.path.endswith((".c", ".h"))
 
+    @property
+    def reviewable(self) -> bool:
+        """C code whose code (not only its comments) the patch changes."""
+        return (self.is_c and not self.is_binary and bool(self.hunks)
+                and not self.adds_only_comments())
+
     def added_lines(self) -> set[int]:
         out: set[int] = set()
         for h in self.hunks:
@@ -80,6 +86,35 @@ class FileChange:
         for h in self.hunks:
             out.update(ln.new_lineno for ln in h.lines if ln.new_lineno)
         return out
+
+    def adds_only_comments(self) -> bool:
+        """Every line the patch changes in the file is an added blank line or a whole comment (a
+        `/* ... */` or `//` line, or every line of a new block comment): the code is the same
+        before and after, so nothing can be found and the file need not even be parsed."""
+        in_block = saw = False
+        for h in self.hunks:
+            for ln in h.lines:
+                if ln.kind == "-":
+                    return False
+                if ln.kind != "+":
+                    if in_block:
+                        return False  # a block comment must be added whole
+                    continue
+                saw = True
+                t = ln.text.strip()
+                if in_block:
+                    if "*/" in t:
+                        if not t.endswith("*/") or t.count("*/") != 1:
+                            return False
+                        in_block = False
+                elif not t or t.startswith("//"):
+                    continue
+                elif t.startswith("/*") and "*/" not in t[2:]:
+                    in_block = True
+                elif not (t.startswith("/*") and t.endswith("*/") and t.count("*/") == 1
+                          and len(t) >= 4):
+                    return False
+        return saw and not in_block
 
     def hunk_for_new_line(self, line: int) -> Hunk | None:
         for h in self.hunks:

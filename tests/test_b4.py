@@ -170,3 +170,26 @@ def test_malformed_patch_is_a_b4_failure_not_a_traceback(tmp_path: Path) -> None
     (res,) = json.loads(proc.stdout)
     jsonschema.validate([res], _schema())
     assert res["status"] == "fail" and res["summary"].startswith("cannot review:")
+
+
+def test_a_patch_without_c_code_changes_passes_light(tmp_path: Path) -> None:
+    """A documentation or comment-only patch: passes, in both protocols, without the engine."""
+    patch = (b"From: Ada Example <ada@example.org>\nSubject: [PATCH] demo: document the lock\n\n"
+             b"Say which lock the caller holds.\n---\n"
+             b"diff --git a/mm/demo.c b/mm/demo.c\nindex 1111111..2222222 100644\n"
+             b"--- a/mm/demo.c\n+++ b/mm/demo.c\n@@ -10,3 +10,4 @@ int demo(void)\n"
+             b" {\n+\t/* The caller holds demo_lock. */\n \treturn 0;\n }\n"
+             b"diff --git a/Documentation/demo.rst b/Documentation/demo.rst\n"
+             b"index 3333333..4444444 100644\n--- a/Documentation/demo.rst\n"
+             b"+++ b/Documentation/demo.rst\n@@ -1,1 +1,2 @@\n Demo\n+====\n")
+    code = ("import sys\n"
+            "from reviewer.cli.main import main\n"
+            "rc = main(sys.argv[1:])\n"
+            "heavy = [m for m in ('tree_sitter', 'reviewer.engine.review') if m in sys.modules]\n"
+            "print(rc, heavy, file=sys.stderr)\n")
+    for argv, out in ((["b4-check"], b""),
+                      (["b4-check", "--json"], b'"status": "pass"')):
+        proc = subprocess.run([sys.executable, "-c", code, *argv], cwd=tmp_path, input=patch,
+                              capture_output=True, env=tool_env(), timeout=60)
+        assert proc.stderr.decode().strip() == "0 []", text(proc)
+        assert out in proc.stdout if out else proc.stdout == b"", text(proc)

@@ -17,7 +17,7 @@ from sources_support import commit, init_repo
 from test_fixtures_c import expected
 
 from reviewer.analysis.knowledge import load_knowledge
-from reviewer.engine.review import _adds_only_comments, review_series
+from reviewer.engine.review import review_series
 from reviewer.engine.rule import RunOptions
 from reviewer.model import FileChange, Hunk, HunkLine
 from reviewer.sources.gitrange import series_from_range
@@ -65,4 +65,4 @@ def test_comment_only_changes_are_told(lines: list[tuple[str, str]], only_commen
     hunk.lines = [HunkLine(" ", "{", 1, 1), *(HunkLine(k, t, None, 2) for k, t in lines),
                   HunkLine(" ", "}", 2, 3)]
     change = FileChange("drivers/demo/a.c", "drivers/demo/a.c", hunks=[hunk])
-    assert _adds_only_comments(change) is only_comments
+    assert change.adds_only_comments() is only_comments

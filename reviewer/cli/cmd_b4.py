@@ -14,8 +14,9 @@ the message on standard input:
   shape b4's own checkpatch runner uses (`status`, `description`).
 
 A message without a diff (a cover letter) is not ours to judge: nothing is printed (`[]` with
-`--json`).  Images come from the repository when it holds the patch's blobs (as in `b4 prep`),
-else from the hunks alone.
+`--json`).  A patch that changes no C code (documentation, build files, comments only) passes
+without the engine being loaded.  Images come from the repository when it holds the patch's
+blobs (as in `b4 prep`), else from the hunks alone.
 """
 
 from __future__ import annotations
@@ -85,6 +86,16 @@ def run(args: argparse.Namespace) -> int:
                     sys.stdout.write("[]\n")
                 return 0
             raise
+        from reviewer.cli.common import resolve_version
+
+        resolve_version(args, None)  # a bad --kernel is reported even when nothing is reviewed
+        if not any(c.reviewable for p in series.patches for c in p.files):
+            # no C code changed (documentation, build files, comments only): nothing to judge,
+            # and the engine is not even imported
+            if args.json:
+                sys.stdout.write(_json([{"tool": TOOL, "status": "pass",
+                                         "summary": "no findings (no C code changed)"}]) + "\n")
+            return 0
         # only now the engine (parsers, git): b4 runs this once per patch, cover letters too
         from reviewer.cli.common import run_options
         from reviewer.cli.config import config_for

@@ -125,36 +125,6 @@ def _touched(facts: FileFacts, lines: set[int]) -> list[str]:
     return names
 
 
-def _adds_only_comments(change: FileChange) -> bool:
-    """Every line the patch changes in the file is an added blank line or a whole comment (a
-    `/* ... */` or `//` line, or every line of a new block comment): the code is the same
-    before and after, so nothing can be found and the file need not even be parsed."""
-    in_block = saw = False
-    for h in change.hunks:
-        for ln in h.lines:
-            if ln.kind == "-":
-                return False
-            if ln.kind != "+":
-                if in_block:
-                    return False  # a block comment must be added whole
-                continue
-            saw = True
-            t = ln.text.strip()
-            if in_block:
-                if "*/" in t:
-                    if not t.endswith("*/") or t.count("*/") != 1:
-                        return False
-                    in_block = False
-            elif not t or t.startswith("//"):
-                continue
-            elif t.startswith("/*") and "*/" not in t[2:]:
-                in_block = True
-            elif not (t.startswith("/*") and t.endswith("*/") and t.count("*/") == 1
-                      and len(t) >= 4):
-                return False
-    return saw and not in_block
-
-
 def _only_comments_changed(facts: FileFacts, name: str, added: set[int],
                            near_removed: set[int]) -> bool:
     """True when the patch only adds comments or blank lines inside the function: its code is
@@ -216,8 +186,8 @@ def review_patch(
     for change in patch.files:
         if not change.is_c or change.is_binary or not change.hunks:
             continue
-        if _adds_only_comments(change):
-            continue
+        if change.adds_only_comments():
+            continue  # the code is the same before and after: nothing to parse
         images: FileImages = provider.images(patch, change)
         if not images.post:
             continue  # file deleted
@@ -294,7 +264,7 @@ def review_series(
 
 
 def _reviewable(change: FileChange) -> bool:
-    return change.is_c and not change.is_binary and bool(change.hunks)
+    return change.reviewable
 
 
 def _review_all(
