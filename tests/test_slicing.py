@@ -104,6 +104,15 @@ def test_slice_keeps_callees_tables_and_directives() -> None:
     assert "#ifdef CONFIG_DEMO" in text and "static int demo_count;" in text
 
 
+def test_a_table_declared_with_its_struct_stays_whole() -> None:
+    src = (b"static struct {\n\tint n;\n} demo_table = {\n\t.n = 1,\n};\n\n"
+           b"static int demo_a(void)\n{\n\treturn demo_table.n;\n}\n\n"
+           b"static int demo_b(void)\n{\n\treturn 2;\n}\n")
+    out = slice_for(src, {9})
+    assert out is not None
+    assert b"} demo_table = {" in out and b"demo_b" not in out
+
+
 def test_unbalanced_braces_are_refused() -> None:
     src = b"#if A\nint f(void) {\n#else\nint f(int x) {\n#endif\n\treturn 0;\n}\n"
     assert slice_for(src, {6}) is None

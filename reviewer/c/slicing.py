@@ -24,6 +24,7 @@ twice), None is returned and the caller parses the whole file as before.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -31,7 +32,15 @@ _TOKEN_RE = re.compile(
     rb"""//[^\n]*|/\*.*?(?:\*/|\Z)|"(?:\\.|\\\n|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?"""
     rb"|\#(?:[^\n\\]|\\.|\\\n)*|[{};]",  # outside comments and literals, '#' is a directive
     re.DOTALL)
-_COMMENT_RE = re.compile(rb"/\*.*?(?:\*/|\Z)|//[^\n]*", re.DOTALL)
+# one match per brace outside comments, literals and directives: what precedes it is consumed
+# (possessively) in the same match, so the scan yields braces only
+_BRACE_RE = re.compile(
+    rb"""(?:[^{}/"'#]++|//[^\n]*+|/\*.*?(?:\*/|\Z)|"(?:\\.|\\\n|[^"\\\n])*+"?"""
+    rb"""|'(?:\\.|[^'\\\n])*+'?|\#(?:[^\n\\]|\\.|\\\n)*+|/)*+([{}])""",
+    re.DOTALL)
+_INIT_NAME_RE = re.compile(rb"([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)*=$")
+_NAME_END_RE = re.compile(rb"([A-Za-z_]\w*)$")
+TAIL_BYTES = 200  # the end of a head that says what the item is (regexes anchored at `$`)
 HEAD_BYTES = 2000  # how far back from its '{' an item's head is read
 _CALL_RE = re.compile(rb"\b([A-Za-z_]\w*)\s*\(")
 _WORD_RE = re.compile(rb"[A-Za-z_]\w*")
@@ -61,7 +70,7 @@ MAX_KEPT = 400  # functions; beyond that the slice saves little and the whole fi
 class TopItem:
     """A braced item at file scope: a function definition, an initialised table or a type."""
 
-    start: int  # just past the previous item's end: its head, with comments and blank lines
+    start: int  # just past the previous item's end (declarations between them included)
     open: int  # its '{'
     end: int  # just past its closing '}'
     kind: str  # "function", "initializer" or "type"
@@ -72,8 +81,8 @@ class TopItem:
 
 def outline(src: bytes) -> list[TopItem] | None:
     """The file's top-level braced items, or None when braces do not balance at file scope.
-    One scan: comments, literals and preprocessor lines are matched (and so skipped) by the
-    same expression that finds the braces and semicolons."""
+    One scan finds the braces, skipping comments, literals and preprocessor lines inside the
+    same match; an item's `start` is the end of the item before it (see `_head_start`)."""
     items: list[TopItem] = []
     depth = 0
     item_start = 0
@@ -81,64 +90,79 @@ def outline(src: bytes) -> list[TopItem] | None:
     line = 1
     counted = 0
     first = 1
-    for m in _TOKEN_RE.finditer(src):
-        pos = m.start()
-        c = src[pos]
-        if m.end() - pos != 1 or c not in b"{};":
-            continue  # a comment, a literal or a directive
-        if c == 0x7B:  # {
+    for m in _BRACE_RE.finditer(src):
+        pos = m.start(1)
+        if src[pos] == 0x7B:  # {
             if depth == 0:
                 open_at = pos
                 line += src.count(b"\n", counted, item_start)
                 counted = item_start
                 first = line
             depth += 1
-        elif c == 0x7D:  # }
+        else:  # }
             depth -= 1
             if depth < 0:
                 return None
             if depth == 0:
-                end = m.end()
+                end = pos + 1
+                if src[end:end + 1] == b";":
+                    end += 1
                 line += src.count(b"\n", counted, end)
                 counted = end
                 items.append(_item(src, item_start, open_at, end, first, line))
                 item_start = end
-        elif depth == 0:  # ; at file scope ends a declaration
-            item_start = m.end()
     if depth != 0:
         return None
     return items
 
 
+def _head_start(src: bytes, lo: int, hi: int) -> int:
+    """Where the item whose head lies in src[lo:hi] begins: past the last declaration that
+    ends there (its `;` outside comments and literals), else at `lo`."""
+    start = lo
+    for m in _TOKEN_RE.finditer(src, lo, hi):
+        if m.end() - m.start() == 1 and src[m.start()] == 0x3B:  # ;
+            start = m.end()
+    return start
+
+
 def _item(src: bytes, start: int, open_at: int, end: int, first: int, last: int) -> TopItem:
-    head = src[max(start, open_at - HEAD_BYTES):open_at]
-    if b"/" in head:  # comments around the signature (`f(void) /* caller locks */`)
-        head = _COMMENT_RE.sub(b" ", head)
-    head = head.rstrip()
+    head = src[max(start, open_at - HEAD_BYTES):open_at].rstrip()
+    while head.endswith(b"*/"):  # a comment after the signature (`f(void) /* locked */`)
+        cut = head.rfind(b"/*")
+        if cut < 0:
+            break
+        head = head[:cut].rstrip()
     if head.endswith(b"="):
-        m = re.search(rb"([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)*=$", head)
+        m = _INIT_NAME_RE.search(head[-TAIL_BYTES:])
         return TopItem(start, open_at, end, "initializer", m.group(1).decode() if m else "",
                        first, last)
-    while head.endswith(b")") and not _TYPE_HEAD_RE.search(head):
-        depth = 0
-        for i in range(len(head) - 1, -1, -1):  # the '(' that closes at the end of the head
-            ch = head[i]
-            if ch == 0x29:
-                depth += 1
-            elif ch == 0x28:
-                depth -= 1
-                if depth == 0:
-                    break
-        else:
+    while head.endswith(b")") and not _TYPE_HEAD_RE.search(head[-TAIL_BYTES:]):
+        i = _opening_paren(head)  # of the ')' that ends the head
+        if i < 0:
             break
-        m = re.search(rb"([A-Za-z_]\w*)\s*$", head[:i])
+        prefix = head[:i].rstrip()
+        m = _NAME_END_RE.search(prefix[-TAIL_BYTES:])
         name = m.group(1).decode() if m else ""
-        before = head[:m.start()].rstrip() if m else b""
+        before = prefix[:len(prefix) - len(name)].rstrip() if m else b""
         if name.startswith("__") and before.endswith(b")"):
             head = before  # a trailing annotation: `f(void) __releases(lock)`
             continue
         return TopItem(start, open_at, end, "function", name, first, last)
-    return TopItem(start, open_at, end, "type", "", first, last)
+    return TopItem(start, open_at, end, "type", "", first, last)  # kept whatever it is
+
+
+def _opening_paren(head: bytes) -> int:
+    """Offset of the '(' matching the ')' that ends `head`, or -1."""
+    depth = 0
+    i = len(head)
+    while True:
+        i = max(head.rfind(b"(", 0, i), head.rfind(b")", 0, i))
+        if i < 0:
+            return -1
+        depth += 1 if head[i] == 0x29 else -1
+        if depth == 0:
+            return i
 
 
 def _partners(name: str) -> list[str]:
@@ -177,10 +201,15 @@ def slice_for(src: bytes, lines: set[int]) -> bytes | None:
     fields = {f for it in touched for ln in src[it.open:it.end].split(b"\n")
               if _TEST_LINE_RE.search(ln) for f in _FIELD_READ_RE.findall(ln)}
     work = list(touched)
-    for defs in by_name.values():
-        for it in defs:
-            if it not in keep and any(f in fields for f in
-                                      _FIELD_CLEAR_RE.findall(src, it.open, it.end)):
+    if fields:  # one pass over the file for the clears, each placed in its function
+        opens = [it.open for it in items]
+        for m in _FIELD_CLEAR_RE.finditer(src):
+            if m.group(1) not in fields:
+                continue
+            at = bisect.bisect_right(opens, m.start()) - 1
+            it = items[at] if at >= 0 else None
+            if it is not None and it.kind == "function" and m.start() < it.end \
+                    and it not in keep:
                 keep.add(it)
                 work.append(it)
     for it in touched:
@@ -205,14 +234,20 @@ def slice_for(src: bytes, lines: set[int]) -> bytes | None:
                          + rb")\b") if names else None
     parts: list[bytes] = []
     pos = 0
+    prev: TopItem | None = None
     for it in items:
+        before, prev = prev, it
         if it in keep or it.kind == "type":
             continue
         if it.kind == "initializer" and name_re is not None and \
                 name_re.search(src, it.open, it.end):
             continue  # a table naming a kept function: its callback roles
-        parts.append(src[pos:it.start])
-        parts += _newlines_and_directives(src, it.start, it.end)
+        start = _head_start(src, it.start, it.open)
+        if start == it.start and before is not None and before.kind == "type" and \
+                src[before.end - 1] == 0x7D:
+            continue  # `struct { ... } table = { ... };`: one declaration, kept whole
+        parts.append(src[pos:start])
+        parts += _newlines_and_directives(src, start, it.end)
         pos = it.end
     parts.append(src[pos:])
     return b"".join(parts)
