@@ -16,7 +16,8 @@ then times, alternating within each round:
        per patch with the patch on standard input; `notifier-review check PATCH` inside the
        repository (blob-index images) when the b4-check subcommand does not exist
   (c)  `./scripts/checkpatch.pl PATCH` per patch    inside the tree, as kernel developers run it
-It prints the median of the rounds for each, the ratios (a)/(c) and (b)/(c), the peak resident
+It prints the median of the rounds for each, the ratios (a)/(c) and (b)/(c) (and (b)/(c) apart on
+the patches that change code and on those that only add comments), the peak resident
 memory of each kind of process (wait4 rusage of each child; the overall RUSAGE_CHILDREN maxrss
 too) and the findings of (a) per family.
 
@@ -60,10 +61,16 @@ class Kind:
     totals: list[float] = field(default_factory=list)
     maxrss_kb: int = 0
     findings: Counter = field(default_factory=Counter)
+    per_patch: list[list[float]] = field(default_factory=list)  # each round's per-patch times
 
     def add(self, runs: list[Run]) -> None:
         self.totals.append(sum(r.seconds for r in runs))
+        self.per_patch.append([r.seconds for r in runs])
         self.maxrss_kb = max([self.maxrss_kb] + [r.maxrss_kb for r in runs])
+
+    def median_of(self, which: list[int]) -> float:
+        """Median over rounds of the time the patches numbered `which` took together."""
+        return statistics.median(sum(rnd[i] for i in which) for rnd in self.per_patch)
 
     @property
     def median(self) -> float:
@@ -186,6 +193,40 @@ def measure(repo: Path, patches: list[Path], rev_range: str, rounds: int, jobs: 
     return kinds
 
 
+def comment_only(patch: Path) -> bool:
+    """The patch only adds comments (or blank lines): what `b4-check` passes without loading
+    its engine.  Told from the diff text alone, as the tool does."""
+    in_diff = False
+    for line in patch.read_text(errors="replace").splitlines():
+        if line.startswith("diff --git"):
+            in_diff = True
+        elif line == "-- ":  # the signature that ends a format-patch file
+            break
+        elif in_diff and line.startswith("-") and not line.startswith("---"):
+            return False
+        elif in_diff and line.startswith("+") and not line.startswith("+++"):
+            t = line[1:].strip()
+            if t and not (t.startswith(("/*", "*", "//")) or t.endswith("*/")):
+                return False
+    return in_diff
+
+
+def report_split(kinds: dict[str, Kind], patches: list[Path]) -> None:
+    """(b) against (c) separately on the patches that change code and on comment-only ones,
+    so that a series' mix does not hide the per-patch cost of a real change."""
+    if "b" not in kinds or not kinds["b"].per_patch:
+        return
+    groups = {"change code": [i for i, p in enumerate(patches) if not comment_only(p)],
+              "only add comments": [i for i, p in enumerate(patches) if comment_only(p)]}
+    for what, which in groups.items():
+        if not which:
+            continue
+        b, c = kinds["b"].median_of(which), kinds["c"].median_of(which)
+        print(f"  (b)/(c) on the {len(which)} patches that {what}: "
+              f"{b / len(which) * 1000:.0f} ms vs {c / len(which) * 1000:.0f} ms per patch "
+              f"= {b / c:.2f}")
+
+
 def report(kinds: dict[str, Kind], n: int, rounds: int) -> None:
     c = kinds["c"].median
     print(f"series of {n} patches, {rounds} rounds, medians:")
@@ -245,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
             kinds = measure(repo, patches, rev_range, args.rounds,
                             args.jobs if not args.sizes else 1, per_patch=not args.sizes)
             report(kinds, n, args.rounds)
+            report_split(kinds, patches)
             if args.sizes:
                 a = kinds["a"].median
                 print(f"  (a) per patch: {a / n * 1000:.0f} ms")
