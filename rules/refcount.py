@@ -138,7 +138,7 @@ PUT_REMOVED = RuleInfo(
     "reference the old code dropped is now kept forever, unless the getter stopped taking "
     "one in the same series.  The reviewer's question is \"who drops it now?\"; the answer "
     "belongs in the changelog, or the put belongs back.",
-    bad="""-       page = lookup_page_ref(pfn);       /* unchanged */
+    bad="""        page = lookup_page_ref(pfn);       /* unchanged by the patch */
         ...
 -       put_page(page);""",
     good="""        page = lookup_page_ref(pfn);
@@ -194,6 +194,8 @@ class RefcountChecker(FamilyChecker):
         self.names: dict[tuple[str, str], str] = {}  # what the code calls each object
         self.nofail: set[str] = set()
         self.removed_puts = _removed_puts(walk)
+        self.passed_at: dict[str, set[int]] = {}  # root -> lines of calls it was passed to
+        self._got: set[str] | None = None
         for cs in walk.call_sites():
             if "__GFP_NOFAIL" in walk.text(cs.node):
                 self.nofail.add(f"{cs.name}@L{cs.line}c{cs.node.start_point[1]}")
@@ -222,6 +224,7 @@ class RefcountChecker(FamilyChecker):
                         # handed on (a list, a tree, a callee that keeps it): from here the
                         # function may no longer own it, so a later return is no leak
                         out = out.add_tag((FAMILY_NAME, "passed", root))
+                        self.passed_at.setdefault(root, set()).add(call.line)
         out = self._lock_arg_deref(walk, out, call)
         self._before = out
         return out if out is not st else None
@@ -241,6 +244,8 @@ class RefcountChecker(FamilyChecker):
         return self._deref(walk, st, base, call.node) if base is not None else st
 
     def after_call(self, walk: Walk, st: State, call: CallSite) -> State | None:
+        given = st
+        st = self._implied_get(walk, st, call)
         before = self._before
         self._before = None
         out = st
@@ -264,7 +269,42 @@ class RefcountChecker(FamilyChecker):
             if facts:
                 out = out.step(walk.line(call.node), f"{walk.stmt_text(call.node)} asserts it")
                 out = walk._resolve_pending(out.with_facts(facts))
-        return out if out is not st else None
+        return out if out is not given else None
+
+    def _implied_get(self, walk: Walk, st: State, call: CallSite) -> State:
+        """`folio = lookup(...)` whose put the patch removes: the old code dropped a reference
+        on what the call returns, so the walk takes the call as a get (its table entry or a
+        summary may simply not exist), and the paths that now leave with it are found."""
+        if not self.removed_puts or call.dest is None:
+            return st
+        k = walk.knowledge
+        if call.name in k.acquires or call.name in k.releases or call.name in self.borrowers:
+            return st
+        summ = walk.summaries(call.name)
+        if summ is not None and summ.acquires:
+            return st
+        var = _dest_var(walk, call.dest)
+        gone = next((r for r in self.removed_puts if r.var == var), None)
+        if gone is None or walk.line(call.node) in walk.added or var in self._really_got(walk):
+            return st
+        kind = k.group_kind.get(gone.group, "ref")
+        return walk._acquire(st, call, gone.group, kind, walk._key("ret", call, st),
+                             "ret_nonnull")
+
+    def _really_got(self, walk: Walk) -> set[str]:
+        """Variables a known get of the function takes a reference on (as its result or its
+        argument): their gets are the walk's own, nothing is implied for them."""
+        if self._got is None:
+            k = walk.knowledge
+            self._got = set()
+            for cs in walk.call_sites():
+                if cs.name not in k.acquires or k.group_kind.get(
+                        k.acquires[cs.name].group) not in KINDS:
+                    continue
+                if cs.dest is not None:
+                    self._got.add(_dest_var(walk, cs.dest))
+                self._got.update(walk.stmt_text(a) for a in cs.args)
+        return self._got
 
     def on_assign(self, walk: Walk, st: State, lhs: Node, rhs: Node | None) -> State | None:
         st2 = self._stored_now(walk, st, lhs, rhs)
@@ -399,8 +439,10 @@ class RefcountChecker(FamilyChecker):
             root = root_of(h.key)
             if returned is not None and root and root in returned:
                 continue
-            if st.has_tag((FAMILY_NAME, "passed", root)) or st.has_tag(
-                    (FAMILY_NAME, "compared", root)):
+            if st.has_tag((FAMILY_NAME, "compared", root)):
+                continue
+            if st.has_tag((FAMILY_NAME, "passed", root)) and not self._passed_before_too(
+                    walk, h, root):
                 continue
             if _stored(walk, st, root):
                 continue
@@ -408,6 +450,24 @@ class RefcountChecker(FamilyChecker):
             if acq is not None and _loop_leaves(acq, node.ast):
                 continue  # gathered in a loop (into a batch the loop fills): not judged here
             self.leaks.append((h, node, st))
+
+    def _passed_before_too(self, walk: Walk, h: Held, root: str) -> bool:
+        """The object was passed only to calls the patch does not touch, and the patch removes
+        its put: the old code passed it to the same calls and still dropped it, so those calls
+        do not take it over."""
+        name = self.names.get((h.group, h.key), "")
+        if not any(r.group == h.group and r.var in (name, *self._get_args(h))
+                   for r in self.removed_puts):
+            return False
+        return not (self.passed_at.get(root, set()) & walk.added)
+
+    def _get_args(self, h: Held) -> list[str]:
+        node = self.acq_nodes.get((h.group, h.key, h.line))
+        if node is None:
+            return []
+        args = node.child_by_field_name("arguments")
+        return [a.text.decode() for a in args.named_children] if args is not None and \
+            all(a.text is not None for a in args.named_children) else []
 
     def _later(self, walk: Walk, rule: str, at: Node, message: str, st: State) -> None:
         """Path findings wait for the end of the walk: a walk that hit the path bound has
@@ -423,10 +483,11 @@ class RefcountChecker(FamilyChecker):
         for h, node, st in self.leaks:
             put = self.put_keys.get((h.group, h.key))
             obj = self.names.get((h.group, h.key)) or in_words(h.key, st)
-            gone = next((r for r in self.removed_puts if r.group == h.group and r.var == obj),
-                        None)
-            if put is None and gone is not None:
+            gone = next((r for r in self.removed_puts if r.group == h.group
+                         and r.var in (obj, *self._get_args(h))), None)
+            if gone is not None:
                 explained.add(gone.var)
+            if put is None and gone is not None:
                 self._leak_after_removal(walk, h, node, st, obj, gone)
                 continue
             if put is None:
@@ -443,11 +504,14 @@ class RefcountChecker(FamilyChecker):
                 taken, dropped, drop, harm = (f"takes a reference on `{obj}`", "dropped",
                                               "drop it", "The object can then never be freed.")
             self.report(
-                walk, LEAK.id, node.ast if node.ast is not None else walk.line(node),
+                walk, LEAK.id, gone.at if gone is not None else (
+                    node.ast if node.ast is not None else walk.line(node)),
                 f"{h.call}() at line {h.line} {taken}, and {where} leaves with it: it is "
                 f"neither {dropped} nor handed on, while the other paths of this function "
                 f"{drop} with {put_text}. {harm} Call {put_text} before this return (or jump "
-                "to the label that does).",
+                "to the label that does)."
+                + (f" This patch removes the `{gone.text}` that did it on this path."
+                   if gone is not None else ""),
                 st,
                 anchor=f"{h.call} {walk.stmt_text(node.ast) if node.ast is not None else 'end'}",
             )
@@ -461,8 +525,8 @@ class RefcountChecker(FamilyChecker):
         what = "the memory" if h.kind == "alloc" else "the reference"
         harm = ("The memory leaks." if h.kind == "alloc"
                 else "The object can then never be freed.")
-        self.report(
-            walk, LEAK.id, node.ast if node.ast is not None else walk.line(node),
+        self.report(  # said where the put was: the return may be far from the patch
+            walk, LEAK.id, gone.at,
             f"This patch removes `{gone.text}`, the only {gone.verb} of `{obj}`, but {h.call}() at "
             f"line {h.line} still takes {what}, and {where} now leaves with it: nothing else "
             f"drops it or hands it on. {harm} Keep the {gone.put}() (or say in the changelog "
@@ -583,6 +647,18 @@ def _still_owned_elsewhere(walk: Walk, body: Node, var: str, consumers: set[str]
                 return True
         stack.extend(n.named_children)
     return False
+
+
+def _dest_var(walk: Walk, dest: Node) -> str:
+    """The variable an assignment or a declaration writes: `folio` of `folio = f(x)` or of
+    `struct folio *folio = f(x)`."""
+    d = dest
+    while d.type in ("init_declarator", "pointer_declarator", "parenthesized_declarator"):
+        inner = d.child_by_field_name("declarator")
+        if inner is None:
+            break
+        d = inner
+    return walk.stmt_text(d)
 
 
 def _kept_on_success(walk: Walk, h: Held, node: CfgNode) -> bool:
