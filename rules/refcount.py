@@ -679,13 +679,7 @@ def _name_at_get(walk: Walk, st: State, call: CallSite, key: str) -> str:
     """The object in the user's words, taken where it is acquired (the variable the result
     is assigned to, or the argument as written), while the path still knows it."""
     if call.dest is not None and "@L" in key:
-        d = call.dest
-        while d.type in ("init_declarator", "pointer_declarator", "parenthesized_declarator"):
-            inner = d.child_by_field_name("declarator")
-            if inner is None:
-                break
-            d = inner
-        return walk.stmt_text(d)
+        return _dest_var(walk, call.dest)
     return in_words(key, st)
 
 
