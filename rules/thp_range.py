@@ -169,7 +169,7 @@ class _FunctionView:
         if self.huge_evidence is None and self.pmd_change is not None:
             self.huge_evidence = self.pmd_change
         self.may_be_huge = self.may_be_huge or self.pmd_change is not None
-        self.shrunk_from = _removed_size(walk, k.get("size_helpers", []))
+        self.size_names = list(k.get("size_helpers", []))
         self.brackets = bool(re.search(
             r"\bmmu_notifier_(?:range_init\w*|invalidate_range_start\w*)\s*\(", body))
         self.size_helpers = list(k.get("size_helpers", []))
@@ -234,13 +234,16 @@ def _under_condition(walk: Walk, node: Node, preds: set[str]) -> bool:
     return False
 
 
-def _removed_size(walk: Walk, helpers: list[str]) -> str | None:
-    """A line the patch removes that sized a range from the page (`address + HPAGE_PMD_SIZE`,
-    `vma_address_end(&pvmw)`): the range was right before."""
+def _removed_size(walk: Walk, helpers: list[str], line: int) -> str | None:
+    """A line the patch removes right at the invalidation call on `line` (its arguments, or the
+    statement that set its end just before) that sized the range from the page (`address +
+    HPAGE_PMD_SIZE`, `vma_address_end(&pvmw)`): the range was right before the patch."""
     if not helpers or not walk.removed:
         return None
     size = re.compile(r"\b(?:" + "|".join(re.escape(h) for h in helpers) + r")\b")
     for r in walk.removed:
+        if not line - 3 <= r.at <= line + 2:
+            continue
         text = COMMENT.sub(" ", r.text)
         if size.search(text) and ("range" in text or "end" in text or "+" in text):
             return " ".join(text.split())
@@ -421,11 +424,12 @@ class ThpRangeChecker(FamilyChecker):
             return False
         if e.get("tlb_only") and view.brackets:
             return True  # per-PTE TLB flush inside a start/end that covers the whole page
-        if view.asserts_small or not (view.may_be_huge or view.shrunk_from):
+        shrunk_from = _removed_size(walk, view.size_names, walk.line(call.node))
+        if view.asserts_small or not (view.may_be_huge or shrunk_from):
             return True
         s = walk.stmt_text(start)
-        if view.shrunk_from is not None:
-            why = (f"the patch shrinks it from what the removed `{view.shrunk_from}` computed"
+        if shrunk_from is not None:
+            why = (f"the patch shrinks it from what the removed `{shrunk_from}` computed"
                    + (f", and this function handles pages that may be huge ({view.evidence()})"
                       if view.may_be_huge else ""))
         else:
