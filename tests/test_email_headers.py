@@ -147,6 +147,22 @@ def test_references_keep_the_thread_order():
     assert refs == ["<cover@example.org>", "<patch-0@example.org>", "<patch-1@example.org>"]
 
 
+def test_long_message_ids_stay_ids_in_the_threading_headers():
+    """A Message-ID too long for one header line (b4 puts the branch name in it) must not turn
+    into RFC 2047 encoded words: clients would no longer match it and the reply leaves the
+    thread.  Several ids fold between ids."""
+    mine = "20261122-demo-topic-with-a-rather-long-branch-name-v3-1-0123456789ab@example.org"
+    cover = "20261122-demo-topic-with-a-rather-long-branch-name-v3-0-0123456789ab@example.org"
+    patch = make_patch(message_id=mine, references=[cover])
+    (msg,) = render_replies(make_report(patch, [finding(30)]), settings())
+    head = as_text(msg).split("\n\n", 1)[0]
+    assert "=?" not in head
+    assert all(len(line) <= 100 for line in head.splitlines())
+    back = parse(as_text(msg))
+    assert back["In-Reply-To"] == f"<{mine}>"
+    assert back["References"].split() == [f"<{cover}>", f"<{mine}>"]
+
+
 def test_long_hunk_is_never_quoted_whole():
     patch = make_patch()
     segs = quote_findings(patch, [finding(30)])

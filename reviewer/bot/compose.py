@@ -14,7 +14,6 @@ own mail when the list sends it back.
 
 from __future__ import annotations
 
-import email.policy
 import hashlib
 import textwrap
 from dataclasses import dataclass, field
@@ -93,7 +92,7 @@ def _environment(settings: ComposeSettings) -> jinja2.Environment:
 def _reply_to(target: Patch, body: str, settings: ComposeSettings) -> EmailMessage:
     """A reply the bot writes itself, addressed and threaded as the email voice does it."""
     me = hdr.sender(settings.sender)
-    msg = EmailMessage(policy=email.policy.default)
+    msg = EmailMessage(policy=hdr.REPLY_POLICY)
     to, cc = hdr.recipients(target, me, not settings.cc_original)
     msg["From"] = me
     if to:

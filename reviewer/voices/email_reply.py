@@ -158,7 +158,7 @@ def cover_context(report: Report, target: Patch, generated: str | None) -> dict:
 
 def _message(patch: Patch, body: str, me: Address, settings: ReplySettings, msgid: str,
              fallback: str | None) -> EmailMessage:
-    msg = EmailMessage(policy=email.policy.default)
+    msg = EmailMessage(policy=hdr.REPLY_POLICY)
     to, cc = hdr.recipients(patch, me, settings.no_cc)
     msg["From"] = me
     if to:

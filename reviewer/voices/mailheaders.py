@@ -4,15 +4,20 @@ Flow position: voices (used by the mailing-list reply).  Every value that came f
 the command line is first made one line (CR, LF and other control characters become spaces), so
 nothing can start a new header; addresses are parsed with `email.utils` and set as
 `email.headerregistry.Address` objects, so the stdlib encodes non-ASCII names (RFC 2047) and
-refuses malformed addresses.  Nothing here renders a body.
+refuses malformed addresses.  `REPLY_POLICY` is the stdlib default policy except for
+In-Reply-To and References: the default treats them as free text and turns a message id too
+long for one line into RFC 2047 encoded words, which no mail client matches against a
+Message-ID, so the reply would fall out of its thread.  Here they are written as the ids they
+are, folded between ids when there are several.  Nothing here renders a body.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from email import policy as email_policy
 from email.errors import HeaderParseError
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
 from email.utils import getaddresses, parseaddr
 
 from reviewer.errors import UsageError
@@ -21,6 +26,39 @@ from reviewer.model import Patch
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
 _REPLY_PREFIX = re.compile(r"^\s*re\s*:", re.I)
 _ANGLE = re.compile(r"(.*?)\s*<([^<>]*)>\s*")
+
+
+class MessageIdsHeader:
+    """In-Reply-To / References: message ids, never encoded, folded only between ids."""
+
+    max_count = 1
+
+    @classmethod
+    def parse(cls, value: str, kwds: dict) -> None:
+        kwds["decoded"] = " ".join(str(value).split())
+        kwds["parse_tree"] = UnstructuredHeader.value_parser(kwds["decoded"])
+        kwds["defects"] = []
+
+    def fold(self, *, policy: email_policy.Policy) -> str:
+        ids = str(self).split()
+        lines = [f"{self.name}: {ids[0]}" if ids else f"{self.name}:"]  # type: ignore[attr-defined]
+        width = policy.max_line_length or 78
+        for msgid in ids[1:]:
+            if len(lines[-1]) + 1 + len(msgid) <= width:
+                lines[-1] += " " + msgid
+            else:
+                lines.append(" " + msgid)
+        return policy.linesep.join(lines) + policy.linesep
+
+
+def _reply_policy() -> email_policy.EmailPolicy:
+    registry = HeaderRegistry()
+    registry.map_to_type("in-reply-to", MessageIdsHeader)
+    registry.map_to_type("references", MessageIdsHeader)
+    return email_policy.default.clone(header_factory=registry)
+
+
+REPLY_POLICY = _reply_policy()
 
 
 def one_line(value: str) -> str:
