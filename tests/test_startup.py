@@ -144,3 +144,30 @@ def test_a_failed_command_writes_no_cache(tmp_path: Path) -> None:
     ok = run_tool(["rules"], cwd=tmp_path, env=tool_env(home))
     assert ok.returncode == 0
     assert list((home / ".cache" / "notifier-review").glob("dataclasses-*.marshal"))
+
+
+def test_knowledge_cache_is_reused_and_old_files_are_pruned(tmp_path: Path, monkeypatch) -> None:
+    """The merged tables are kept between runs; a cache file of tables that changed a month
+    ago is removed when a new one is written, a recent one is kept."""
+    import os
+    import time
+
+    from reviewer.analysis import knowledge as kn
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    where = tmp_path / "cache" / "notifier-review"
+    where.mkdir(parents=True)
+    stale, recent = where / "knowledge-stale.marshal", where / "knowledge-recent.marshal"
+    for f in (stale, recent):
+        f.write_bytes(b"")
+    old = time.time() - kn.STALE_SECONDS - 3600
+    os.utime(stale, (old, old))
+    extra = tmp_path / "mine.toml"
+    extra.write_text('[[acquire]]\nnames = ["demo_lock"]\ngroup = "spinlock"\nkind = "lock"\n'
+                     'context = "atomic"\nkey = "arg0"\nsuccess = "always"\n')
+    first = kn.load_knowledge([str(extra)])
+    written = sorted(p.name for p in where.glob("knowledge-*.marshal"))
+    assert "knowledge-stale.marshal" not in written and "knowledge-recent.marshal" in written
+    assert len(written) == 2
+    again = kn.load_knowledge([str(extra)])
+    assert "demo_lock" in first.acquires and "demo_lock" in again.acquires

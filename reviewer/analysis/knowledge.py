@@ -142,7 +142,32 @@ def _cached_sections(paths: list[str]) -> dict[str, Any]:
             os.replace(tmp, cache)
         except (OSError, ValueError):
             pass  # a read-only home: no cache, same result
+        _prune(os.path.dirname(cache))
     return sections
+
+
+STALE_SECONDS = 30 * 24 * 3600
+
+
+def _prune(directory: str) -> None:
+    """Drop cache files of tables that changed long ago (a new file is written whenever a
+    table changes; a file still in use is only rewritten, at the cost of one TOML read)."""
+    import time
+
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    now = time.time()
+    for name in names:
+        if not (name.startswith("knowledge-") and name.endswith(".marshal")):
+            continue
+        path = os.path.join(directory, name)
+        try:
+            if now - os.stat(path).st_mtime > STALE_SECONDS:
+                os.unlink(path)
+        except OSError:
+            pass
 
 
 def _read_table(path: str) -> dict[str, Any]:
