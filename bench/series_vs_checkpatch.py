@@ -195,20 +195,11 @@ def measure(repo: Path, patches: list[Path], rev_range: str, rounds: int, jobs: 
 
 def comment_only(patch: Path) -> bool:
     """The patch only adds comments (or blank lines): what `b4-check` passes without loading
-    its engine.  Told from the diff text alone, as the tool does."""
-    in_diff = False
-    for line in patch.read_text(errors="replace").splitlines():
-        if line.startswith("diff --git"):
-            in_diff = True
-        elif line == "-- ":  # the signature that ends a format-patch file
-            break
-        elif in_diff and line.startswith("-") and not line.startswith("---"):
-            return False
-        elif in_diff and line.startswith("+") and not line.startswith("+++"):
-            t = line[1:].strip()
-            if t and not (t.startswith(("/*", "*", "//")) or t.endswith("*/")):
-                return False
-    return in_diff
+    its engine, told by the tool's own reading of the patch."""
+    from reviewer.sources.patchfile import series_from_files
+
+    series = series_from_files([str(patch)])
+    return not any(c.reviewable for p in series.patches for c in p.files)
 
 
 def report_split(kinds: dict[str, Kind], patches: list[Path]) -> None:

@@ -456,18 +456,16 @@ class RefcountChecker(FamilyChecker):
         its put: the old code passed it to the same calls and still dropped it, so those calls
         do not take it over."""
         name = self.names.get((h.group, h.key), "")
-        if not any(r.group == h.group and r.var in (name, *self._get_args(h))
+        if not any(r.group == h.group and r.var in (name, *self._get_args(walk, h))
                    for r in self.removed_puts):
             return False
         return not (self.passed_at.get(root, set()) & walk.added)
 
-    def _get_args(self, h: Held) -> list[str]:
+    def _get_args(self, walk: Walk, h: Held) -> list[str]:
+        """The arguments of the call that took `h`, as written (`get_page_unless_zero(page)`
+        takes its reference on `page`)."""
         node = self.acq_nodes.get((h.group, h.key, h.line))
-        if node is None:
-            return []
-        args = node.child_by_field_name("arguments")
-        return [a.text.decode() for a in args.named_children] if args is not None and \
-            all(a.text is not None for a in args.named_children) else []
+        return [walk.stmt_text(a) for a in call_args(node)] if node is not None else []
 
     def _later(self, walk: Walk, rule: str, at: Node, message: str, st: State) -> None:
         """Path findings wait for the end of the walk: a walk that hit the path bound has
@@ -484,7 +482,7 @@ class RefcountChecker(FamilyChecker):
             put = self.put_keys.get((h.group, h.key))
             obj = self.names.get((h.group, h.key)) or in_words(h.key, st)
             gone = next((r for r in self.removed_puts if r.group == h.group
-                         and r.var in (obj, *self._get_args(h))), None)
+                         and r.var in (obj, *self._get_args(walk, h))), None)
             if gone is not None:
                 explained.add(gone.var)
             if put is None and gone is not None:

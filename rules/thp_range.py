@@ -169,7 +169,6 @@ class _FunctionView:
         if self.huge_evidence is None and self.pmd_change is not None:
             self.huge_evidence = self.pmd_change
         self.may_be_huge = self.may_be_huge or self.pmd_change is not None
-        self.size_names = list(k.get("size_helpers", []))
         self.brackets = bool(re.search(
             r"\bmmu_notifier_(?:range_init\w*|invalidate_range_start\w*)\s*\(", body))
         self.size_helpers = list(k.get("size_helpers", []))
@@ -424,7 +423,7 @@ class ThpRangeChecker(FamilyChecker):
             return False
         if e.get("tlb_only") and view.brackets:
             return True  # per-PTE TLB flush inside a start/end that covers the whole page
-        shrunk_from = _removed_size(walk, view.size_names, walk.line(call.node))
+        shrunk_from = _removed_size(walk, view.size_helpers, walk.line(call.node))
         if view.asserts_small or not (view.may_be_huge or shrunk_from):
             return True
         s = walk.stmt_text(start)

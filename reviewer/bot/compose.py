@@ -92,18 +92,7 @@ def _environment(settings: ComposeSettings) -> jinja2.Environment:
 def _reply_to(target: Patch, body: str, settings: ComposeSettings) -> EmailMessage:
     """A reply the bot writes itself, addressed and threaded as the email voice does it."""
     me = hdr.sender(settings.sender)
-    msg = EmailMessage(policy=hdr.REPLY_POLICY)
-    to, cc = hdr.recipients(target, me, not settings.cc_original)
-    msg["From"] = me
-    if to:
-        msg["To"] = to
-    if cc:
-        msg["Cc"] = cc
-    msg["Subject"] = hdr.reply_subject(target)
-    parent, refs = hdr.thread_headers(target, None)
-    if parent:
-        msg["In-Reply-To"] = parent
-        msg["References"] = " ".join(refs)
+    msg = hdr.reply_message(target, me, no_cc=not settings.cc_original, fallback=None)
     msg.set_content(f"{attribution(target)}\n> {hdr.one_line(target.subject)}\n\n{body}\n",
                     charset="utf-8")
     return msg

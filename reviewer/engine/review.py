@@ -184,10 +184,8 @@ def review_patch(
     pre image is then not parsed at all."""
     result = PatchResult(patch)
     for change in patch.files:
-        if not change.is_c or change.is_binary or not change.hunks:
-            continue
-        if change.adds_only_comments():
-            continue  # the code is the same before and after: nothing to parse
+        if not change.reviewable:
+            continue  # not C, binary, or only comments added: the code is the same
         images: FileImages = provider.images(patch, change)
         if not images.post:
             continue  # file deleted
@@ -263,10 +261,6 @@ def review_series(
     return report
 
 
-def _reviewable(change: FileChange) -> bool:
-    return change.reviewable
-
-
 def _review_all(
     patches: list[Patch], provider: ImageProvider, options: RunOptions, show_all: bool,
     jobs: int, progress: Callable[[str], None] | None,
@@ -283,7 +277,7 @@ def _review_all(
             flagged.update(f.file for f in res.findings)
             out.append(res)
         return out
-    loaded = preload(patches, provider, _reviewable)
+    loaded = preload(patches, provider, lambda change: change.reviewable)
 
     def one(i: int) -> PatchResult:
         return review_patch(patches[i], loaded, options, show_all, lambda path: False)

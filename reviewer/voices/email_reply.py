@@ -158,20 +158,8 @@ def cover_context(report: Report, target: Patch, generated: str | None) -> dict:
 
 def _message(patch: Patch, body: str, me: Address, settings: ReplySettings, msgid: str,
              fallback: str | None) -> EmailMessage:
-    msg = EmailMessage(policy=hdr.REPLY_POLICY)
-    to, cc = hdr.recipients(patch, me, settings.no_cc)
-    msg["From"] = me
-    if to:
-        msg["To"] = to
-    if cc:
-        msg["Cc"] = cc
-    msg["Subject"] = hdr.reply_subject(patch)
-    msg["Date"] = format_datetime(settings.date_factory())
-    msg["Message-ID"] = msgid
-    parent, refs = hdr.thread_headers(patch, fallback)
-    if parent:
-        msg["In-Reply-To"] = parent
-        msg["References"] = " ".join(refs)
+    msg = hdr.reply_message(patch, me, no_cc=settings.no_cc, fallback=fallback,
+                            date=format_datetime(settings.date_factory()), msgid=msgid)
     for name, value in settings.extra_headers.items():
         msg[hdr.one_line(name)] = hdr.one_line(value)
     plain = body.isascii() and max((len(ln) for ln in body.splitlines()), default=0) <= 78

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from email import policy as email_policy
 from email.errors import HeaderParseError
 from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
+from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 
 from reviewer.errors import UsageError
@@ -140,6 +141,29 @@ def reply_subject(patch: Patch) -> str:
 def bracketed(msgid: str) -> str:
     msgid = one_line(msgid).strip("<>").replace(" ", "")
     return f"<{msgid}>"
+
+
+def reply_message(patch: Patch, me: Address, *, no_cc: bool, fallback: str | None,
+                  date: str | None = None, msgid: str | None = None) -> EmailMessage:
+    """A reply to `patch` with its addressing, subject and threading set (the list voice and
+    the bot both start from here); `date` and `msgid` when the caller sets them itself."""
+    msg = EmailMessage(policy=REPLY_POLICY)
+    to, cc = recipients(patch, me, no_cc)
+    msg["From"] = me
+    if to:
+        msg["To"] = to
+    if cc:
+        msg["Cc"] = cc
+    msg["Subject"] = reply_subject(patch)
+    if date is not None:
+        msg["Date"] = date
+    if msgid is not None:
+        msg["Message-ID"] = msgid
+    parent, refs = thread_headers(patch, fallback)
+    if parent:
+        msg["In-Reply-To"] = parent
+        msg["References"] = " ".join(refs)
+    return msg
 
 
 def thread_headers(patch: Patch, fallback: str | None) -> tuple[str | None, list[str]]:
