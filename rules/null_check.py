@@ -32,13 +32,12 @@ Best practice::
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from tree_sitter import Node
 
 from reviewer.analysis.clears import field_clears, lock_name, norm_type
 from reviewer.analysis.knowledge import _applies
-from reviewer.analysis.state import State
+from reviewer.analysis.state import State, replace
 from reviewer.analysis.symbolic import root_of, strip_parens
 from reviewer.analysis.walker import Walk
 from reviewer.analysis.words import in_words

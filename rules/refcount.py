@@ -37,11 +37,11 @@ Best practice::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from reviewer.analysis.state import Held, Pending, State
+from reviewer.analysis.state import Held, Pending, State, replace
 from reviewer.analysis.symbolic import call_args, root_of, strip_parens
 from reviewer.analysis.walker import TRANSPARENT_CALLS, CallSite, Walk
 from reviewer.analysis.words import in_words

@@ -16,7 +16,7 @@ import weakref
 from dataclasses import dataclass
 
 from reviewer.analysis.knowledge import Knowledge, parse_version
-from reviewer.analysis.state import State
+from reviewer.analysis.state import State, replace
 from reviewer.analysis.symbolic import strip_parens
 from reviewer.analysis.walker import CallSite, Checker, Walk
 from reviewer.c.facts import FileFacts
@@ -254,8 +254,6 @@ def blockable_tag(st: State) -> bool | None:
 
 
 def with_blockable(st: State, value: bool) -> State:
-    from dataclasses import replace
-
     tags = frozenset(t for t in st.tags if not (t and t[0] == TAG and t[1] == "blockable"))
     return replace(st, tags=tags | {(TAG, "blockable", value)})
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
 from reviewer.analysis.knowledge import Knowledge
-from reviewer.analysis.state import Held, Pending, State
+from reviewer.analysis.state import Held, Pending, State, replace
 from reviewer.analysis.symbolic import (
     call_args,
     callee_name,
@@ -180,6 +180,7 @@ class Walk:
         for c in self.checkers:
             c.begin(self)
         self._prescan()
+        loops_around = self.cfg.loops_around()  # a loop's count matters only inside it
         seen: dict[int, set[State]] = {}
         work: list[tuple[int, State]] = [(self.cfg.entry, State())]
         keep = self._interesting_names()
@@ -187,6 +188,10 @@ class Walk:
         budget = MAX_STEPS
         while work:
             nid, st = work.pop()
+            if st.loops:
+                inside = loops_around[nid]
+                if any(h not in inside for h, _n in st.loops):
+                    st = replace(st, loops=tuple(x for x in st.loops if x[0] in inside))
             bucket = seen.setdefault(nid, set())
             if st in bucket:
                 continue

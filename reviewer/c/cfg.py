@@ -52,6 +52,32 @@ class Cfg:
     def node(self, i: int) -> CfgNode:
         return self.nodes[i]
 
+    def loops_around(self) -> list[frozenset[int]]:
+        """For each node id: the loop heads whose loop the node is in, i.e. the heads it can
+        reach and that can reach it (every cycle through a head stays inside its set)."""
+        succs = [[s for s, _ in n.succs] for n in self.nodes]
+        preds: list[list[int]] = [[] for _ in self.nodes]
+        for n in self.nodes:
+            for s in succs[n.id]:
+                preds[s].append(n.id)
+        around: list[set[int]] = [set() for _ in self.nodes]
+        for head in (n.id for n in self.nodes if n.loop_head):
+            inside = _reach(head, succs) & _reach(head, preds)
+            for nid in inside:
+                around[nid].add(head)
+        return [frozenset(a) for a in around]
+
+
+def _reach(start: int, edges: list[list[int]]) -> set[int]:
+    seen = {start}
+    stack = [start]
+    while stack:
+        for m in edges[stack.pop()]:
+            if m not in seen:
+                seen.add(m)
+                stack.append(m)
+    return seen
+
 
 class _Builder:
     def __init__(

@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import tree_sitter
-import tree_sitter_c
 
+from reviewer.c.grammar import language_pointer
 from reviewer.c.normalize import Normalized, normalize_with_sites
 
-PARSER_LANGUAGE = tree_sitter.Language(tree_sitter_c.language())
+PARSER_LANGUAGE = tree_sitter.Language(language_pointer())
 CACHE_SIZE = 256
 
 Node = tree_sitter.Node

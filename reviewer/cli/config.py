@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from reviewer.errors import InputError
 
@@ -73,14 +72,18 @@ def find_config(start: str | None) -> tuple[str | None, str]:
     The nearest directory upwards holding the file wins; the search stops at the top of the git
     work tree, which is then the directory a missing file would govern.
     """
-    here = Path(start or os.getcwd()).resolve()
-    for d in (here, *here.parents):
-        candidate = d / CONFIG_NAME
-        if candidate.is_file():
-            return str(candidate), str(d)
-        if (d / ".git").exists():
-            return None, str(d)
-    return None, str(here)
+    here = os.path.realpath(start or os.getcwd())  # os.path: pathlib costs start-up time
+    d = here
+    while True:
+        candidate = os.path.join(d, CONFIG_NAME)
+        if os.path.isfile(candidate):
+            return candidate, d
+        if os.path.exists(os.path.join(d, ".git")):
+            return None, d
+        parent = os.path.dirname(d)
+        if parent == d:
+            return None, here
+        d = parent
 
 
 def _read_toml(path: str) -> dict:

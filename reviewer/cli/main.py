@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from reviewer import __version__, _codecache
@@ -27,7 +28,34 @@ SUBCOMMANDS: dict[str, str] = {
 }
 
 
+def _columns() -> int:
+    """The help width argparse would use (what shutil.get_terminal_size() says, less 2), found
+    without importing `shutil`: argparse makes a formatter for every add_argument() call and
+    each one imports shutil to ask, which costs start-up time in every per-patch process."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return columns - 2
+
+
+class _Formatter(argparse.HelpFormatter):
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         width if width is not None else _columns())
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
     def error(self, message: str) -> None:  # one line, exit 2
         sys.stderr.write(f"{self.prog}: {message}\n")
         raise SystemExit(EXIT_BAD_INPUT)
