@@ -182,6 +182,9 @@ class AtomicSleepChecker(FamilyChecker):
         ]
         self.aliases = blockable_alias_names(walk) if self.roles else set()
         self.sleeps: dict[int, Sleep | None] = {}  # per call site: the answer needs no state
+        self.atomic_role = next((r for r in self.roles if r.context == "atomic"), None)
+        self.blockable_role = next((r for r in self.roles if r.context == "sleep-if-blockable"),
+                                   None)
 
     def on_branch(self, walk: Walk, st: State, node, label: object) -> State | None:
         if not self.roles or label not in (True, False) or node.ast is None:
@@ -197,6 +200,8 @@ class AtomicSleepChecker(FamilyChecker):
             for group, _key in summ.releases:
                 if group in walk.knowledge.atomic_groups:
                     st = st.add_tag((FAMILY_NAME, "wrapper-release", group))
+        if not st.held and not st.pending and not self.roles:
+            return st if summ is not None else None  # nothing held, no callback context
         released = {t[2] for t in st.tags_of(FAMILY_NAME) if t[1] == "wrapper-release"}
         held = [h for h in st.atomic_held() if h.group not in IGNORED_GROUPS
                 and not (h.group in released and walk.unit.facts.has(h.call))]
@@ -204,8 +209,7 @@ class AtomicSleepChecker(FamilyChecker):
         # `pte = pte_offset_map_lock(...)` with no NULL check) is taken as held
         held += sorted((p.held for p in st.pending if p.held.atomic and p.success == "ret_nonnull"
                         and p.held.group not in IGNORED_GROUPS), key=lambda h: h.line)
-        atomic_role = next((r for r in self.roles if r.context == "atomic"), None)
-        blockable_role = next((r for r in self.roles if r.context == "sleep-if-blockable"), None)
+        atomic_role, blockable_role = self.atomic_role, self.blockable_role
         if blockable_role is not None and blockable_tag(st) is True:
             blockable_role = None
         if not held and atomic_role is None and blockable_role is None:

@@ -49,6 +49,9 @@ class CallSite:
     line: int
     dest: Node | None  # the assignment target when the result is stored
     in_condition: bool = False
+    # what does not change from one walk step to the next, worked out at the first visit:
+    out_vars: list[tuple[str, int]] | None = None  # `&var` arguments: (var, column)
+    guard: str | None = None  # guard(name)(lock): the lock group
 
 
 @dataclass(frozen=True)
@@ -629,26 +632,23 @@ class Walk:
         k = self.knowledge
         name = cs.name
         # out-parameters: a variable whose address is passed may be written by the callee
-        env = None
         known = k.acquires.get(name) or k.releases.get(name)
-        writes_args = known is None or known.key.startswith("*")
-        for a in cs.args if writes_args else ():
-            a2 = strip_parens(a)
-            if a2.type == "pointer_expression" and self.text(a2).startswith("&"):
-                inner = a2.child_by_field_name("argument")
-                if inner is not None and strip_parens(inner).type == "identifier":
-                    if env is None:
-                        env = st.env_dict()
-                    var = self.text(strip_parens(inner))
-                    env[var] = f"{var}@L{cs.line}c{a2.start_point[1]}"
+        if known is None or known.key.startswith("*"):
+            if cs.out_vars is None:
+                cs.out_vars = self._address_args(cs)
+            if cs.out_vars:
+                env = st.env_dict()
+                for var, col in cs.out_vars:
+                    env[var] = f"{var}@L{cs.line}c{col}"
                     for key in [x for x in env if x.startswith(var + ".")]:
                         del env[key]
-        if env is not None:
-            st = st.with_env(env)
+                st = st.with_env(env)
         init = k.field_inits.get(name)
         if init is not None:
             st = self._field_init(st, cs, init)
-        guard = self._guard_group(cs)
+        if cs.guard is None:
+            cs.guard = self._guard_group(cs) or ""
+        guard = cs.guard or None
         if guard is not None:
             st = self._acquire_guard(st, cs, guard)
         rel = k.releases.get(name)
@@ -667,6 +667,17 @@ class Walk:
             if r is not None:
                 st = r
         return st
+
+    def _address_args(self, cs: CallSite) -> list[tuple[str, int]]:
+        """The plain variables whose address the call is given (`&var`), with the column."""
+        out = []
+        for a in cs.args:
+            a2 = strip_parens(a)
+            if a2.type == "pointer_expression" and self.text(a2).startswith("&"):
+                inner = a2.child_by_field_name("argument")
+                if inner is not None and strip_parens(inner).type == "identifier":
+                    out.append((self.text(strip_parens(inner)), a2.start_point[1]))
+        return out
 
     def _field_init(self, st: State, cs: CallSite, init: dict) -> State:
         """An initialiser such as mmu_notifier_range_init() writes fields from its arguments."""
