@@ -156,6 +156,7 @@ class Walk:
         self.pending_returned: list[Pending] = []  # acquisitions whose result is returned
         self.repeated_conds: set[str] = set()  # condition texts tested more than once
         self._canon_cache: dict[tuple[int, int], tuple[tuple, str]] = {}
+        self._cond_leaves: dict[tuple[int, bool], list[tuple[Node, bool]]] = {}
 
     # -- helpers for checkers ------------------------------------------------------------------
     def line(self, node: Node | CfgNode) -> int:
@@ -338,6 +339,24 @@ class Walk:
 
     # -- conditions ----------------------------------------------------------------------------
     def cond_facts(self, node: Node, value: bool, st: State) -> list[tuple[str, bool]]:
+        """The facts a condition being `value` gives on this path.  Which sub-expressions
+        they are about is the same at every visit (worked out once per node and truth);
+        what they say depends on the path's values."""
+        key = (node.id, value)
+        leaves = self._cond_leaves.get(key)
+        if leaves is None:
+            leaves = self._cond_leaves[key] = self._leaves(node, value)
+        if len(leaves) == 1:
+            return self._fact(leaves[0][0], leaves[0][1], st)
+        out: list[tuple[str, bool]] = []
+        for leaf, truth in leaves:
+            out += self._fact(leaf, truth, st)
+        return out
+
+    def _leaves(self, node: Node, value: bool) -> list[tuple[Node, bool]]:
+        """The sub-expressions of a condition that facts are recorded on, with the truth
+        each one has when the condition is `value`: through `!`, `&&` when true, `||` when
+        false, comparisons with NULL/0/false and transparent calls such as likely()."""
         node = strip_parens(node)
         t = node.type
         if t == "unary_expression":
@@ -345,7 +364,7 @@ class Walk:
             if op is not None and self.text(op) == "!":
                 arg = node.child_by_field_name("argument")
                 if arg is not None:
-                    return self.cond_facts(arg, not value, st)
+                    return self._leaves(arg, not value)
         if t == "binary_expression":
             op_node = node.child_by_field_name("operator")
             op = self.text(op_node) if op_node is not None else ""
@@ -354,25 +373,25 @@ class Walk:
             if left is not None and right is not None:
                 if op == "&&":
                     if value:
-                        return self.cond_facts(left, True, st) + self.cond_facts(right, True, st)
-                    return self._fact(node, False, st)
+                        return self._leaves(left, True) + self._leaves(right, True)
+                    return [(node, False)]
                 if op == "||":
                     if not value:
-                        return self.cond_facts(left, False, st) + self.cond_facts(right, False, st)
-                    return self._fact(node, True, st)
+                        return self._leaves(left, False) + self._leaves(right, False)
+                    return [(node, True)]
                 if op in ("==", "!="):
                     lt, rt = self.text(left).strip(), self.text(right).strip()
                     truth = value if op == "!=" else not value
                     if rt in ("NULL", "0", "false"):
-                        return self.cond_facts(left, truth, st)
+                        return self._leaves(left, truth)
                     if lt in ("NULL", "0", "false"):
-                        return self.cond_facts(right, truth, st)
+                        return self._leaves(right, truth)
         if t == "call_expression" and node.id not in self.call_syms:
             name = callee_name(node, self.text)
             args = call_args(node)
             if name in TRANSPARENT_CALLS and args:
-                return self.cond_facts(args[0], value, st)
-        return self._fact(node, value, st)
+                return self._leaves(args[0], value)
+        return [(node, value)]
 
     def _fact(self, node: Node, value: bool, st: State) -> list[tuple[str, bool]]:
         """Record a branch fact only where it can matter later, to keep states few: tests of
