@@ -49,8 +49,8 @@ class CallSite:
     line: int
     dest: Node | None  # the assignment target when the result is stored
     in_condition: bool = False
-    # what does not change from one walk step to the next, worked out at the first visit:
-    out_vars: list[tuple[str, int]] | None = None  # `&var` arguments: (var, column)
+    # what does not change from one walk step to the next, worked out when the site is read:
+    out_vars: tuple[tuple[str, int], ...] = ()  # `&var` arguments: (var, column)
     guard: str | None = None  # guard(name)(lock): the lock group
 
 
@@ -479,7 +479,9 @@ class Walk:
                 return
             for a in args:
                 self._collect(a, ops, in_condition=in_condition)
-            cs = CallSite(n, name, args, n.start_point[0] + 1, dest, in_condition)
+            cs = CallSite(n, name, args, n.start_point[0] + 1, dest, in_condition,
+                          self._address_args(args))
+            cs.guard = self._guard_group(cs)
             if (in_condition and dest is None) or _returned_directly(n):
                 acq = self.knowledge.acquires.get(name)
                 summ = self.summaries(name)
@@ -652,24 +654,18 @@ class Walk:
         name = cs.name
         # out-parameters: a variable whose address is passed may be written by the callee
         known = k.acquires.get(name) or k.releases.get(name)
-        if known is None or known.key.startswith("*"):
-            if cs.out_vars is None:
-                cs.out_vars = self._address_args(cs)
-            if cs.out_vars:
-                env = st.env_dict()
-                for var, col in cs.out_vars:
-                    env[var] = f"{var}@L{cs.line}c{col}"
-                    for key in [x for x in env if x.startswith(var + ".")]:
-                        del env[key]
-                st = st.with_env(env)
+        if cs.out_vars and (known is None or known.key.startswith("*")):
+            env = st.env_dict()
+            for var, col in cs.out_vars:
+                env[var] = f"{var}@L{cs.line}c{col}"
+                for key in [x for x in env if x.startswith(var + ".")]:
+                    del env[key]
+            st = st.with_env(env)
         init = k.field_inits.get(name)
         if init is not None:
             st = self._field_init(st, cs, init)
-        if cs.guard is None:
-            cs.guard = self._guard_group(cs) or ""
-        guard = cs.guard or None
-        if guard is not None:
-            st = self._acquire_guard(st, cs, guard)
+        if cs.guard is not None:
+            st = self._acquire_guard(st, cs, cs.guard)
         rel = k.releases.get(name)
         if rel is not None:
             st = self._release(st, cs, rel.group, self._key(rel.key, cs, st))
@@ -687,16 +683,16 @@ class Walk:
                 st = r
         return st
 
-    def _address_args(self, cs: CallSite) -> list[tuple[str, int]]:
-        """The plain variables whose address the call is given (`&var`), with the column."""
+    def _address_args(self, args: list[Node]) -> tuple[tuple[str, int], ...]:
+        """The plain variables whose address a call is given (`&var`), with the column."""
         out = []
-        for a in cs.args:
+        for a in args:
             a2 = strip_parens(a)
             if a2.type == "pointer_expression" and self.text(a2).startswith("&"):
                 inner = a2.child_by_field_name("argument")
                 if inner is not None and strip_parens(inner).type == "identifier":
                     out.append((self.text(strip_parens(inner)), a2.start_point[1]))
-        return out
+        return tuple(out)
 
     def _field_init(self, st: State, cs: CallSite, init: dict) -> State:
         """An initialiser such as mmu_notifier_range_init() writes fields from its arguments."""

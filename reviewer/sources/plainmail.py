@@ -34,11 +34,11 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 _DATE = re.compile(r"\s*(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), (\d{1,2}) ([A-Z][a-z]{2}) (\d{4}) "
                    r"(\d\d):(\d\d):(\d\d) ([+-](?:[01]\d|2[0-3])[0-5]\d)\s*")
 _ENCODED = ("quoted-printable", "base64", "x-uuencode", "uuencode", "uue", "x-uue")
-_CONTENT_TYPE = re.compile(r"\s*text/plain\s*((?:;\s*[A-Za-z0-9_-]+=(?:\"[^\"\\]*\"|[^\s;\"]+)"
-                           r"\s*)*)", re.IGNORECASE)
-_PARAM = re.compile(r";\s*([A-Za-z0-9_-]+)=(?:\"([^\"\\]*)\"|([^\s;\"]+))")
-ADDRESS_HEADERS = ("From", "To", "Cc")
-UNSTRUCTURED_HEADERS = ("Subject", "In-Reply-To", "References")
+_PARAM_TEXT = r";\s*([A-Za-z0-9_-]+)=(?:\"([^\"\\]*)\"|([^\s;\"]+))"  # `; name=value`
+_PARAM = re.compile(_PARAM_TEXT)
+_CONTENT_TYPE = re.compile(rf"\s*text/plain\s*((?:{_PARAM_TEXT}\s*)*)", re.IGNORECASE)
+_ADDRESS_HEADERS = frozenset({"from", "to", "cc"})
+_UNSTRUCTURED_HEADERS = frozenset({"subject", "in-reply-to", "references"})
 
 
 def read_plain(data: bytes, kept: tuple[str, ...]) -> tuple[dict[str, str], str] | None:
@@ -91,12 +91,12 @@ def _header_block(data: bytes) -> tuple[list[tuple[str, str]], bytes] | None:
 def _render(name: str, value: str) -> str | None:
     """The header value as `email.headerregistry` gives it, when that is certain."""
     key = name.lower()
-    if key in (h.lower() for h in UNSTRUCTURED_HEADERS) or (
-            not value.strip() and key in ("message-id", "from", "to", "cc")):
+    if key in _UNSTRUCTURED_HEADERS or (
+            not value.strip() and key in _ADDRESS_HEADERS | {"message-id"}):
         return value
     if key == "message-id":
         return value if _MSG_ID.fullmatch(value) else None
-    if key in (h.lower() for h in ADDRESS_HEADERS):
+    if key in _ADDRESS_HEADERS:
         return _addresses(value)
     if key == "date":
         return _date(value)
